@@ -1,0 +1,88 @@
+"""Shared command-line flags and error handling for the project's scripts (defined once here)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import pathlib
+import sys
+
+REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
+CHECKPOINTS = REPOSITORY / "checkpoints"
+DEFAULT_HIDE_MODEL = CHECKPOINTS / "hide.keras"
+DEFAULT_REVEAL_MODEL = CHECKPOINTS / "reveal.keras"
+DEFAULT_BLOCK_SIZE = 16
+
+
+class CliError(ValueError):
+    """An error to report to the user as one line (a ``ValueError``)."""
+
+
+def make_parser(description: str) -> argparse.ArgumentParser:
+    """An ``ArgumentParser`` whose help shows defaults."""
+    return argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+
+def add_force_flag(parser):
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
+
+
+def add_key_flags(parser):
+    parser.add_argument("--key", default=None, help="shared secret key for block-shuffle scrambling of the secret (scrambling, not encryption); no key: no scrambling")
+    parser.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE, help="side in pixels of the scrambled blocks; must match on both ends")
+
+
+def add_key_check_flag(parser):
+    parser.add_argument("--skip-key-check", action="store_true", help="write the revealed secret even if it still looks scrambled (wrong or missing key)")
+
+
+def add_batch_flag(parser, default=8):
+    parser.add_argument("--batch-size", type=int, default=default, help="frames or images per network call")
+
+
+def add_video_flags(parser):
+    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames (default: all)")
+    add_batch_flag(parser)
+
+
+def add_model_flag(parser, default, help_text):
+    parser.add_argument("--model", type=pathlib.Path, default=default, help=help_text)
+
+
+def positive(name: str, value) -> None:
+    """Raises ``ValueError`` unless ``value`` is a positive number (or None)."""
+    if value is not None and value <= 0:
+        raise CliError(f"--{name.replace('_', '-')} must be positive, got {value}")
+
+
+def check_output(path, force: bool):
+    """Raises ``ValueError`` unless ``path`` can be written (exists only with ``force``)."""
+    from deepsteg.imageio import check_output_path
+
+    return check_output_path(path, force)
+
+
+def run_main(function):
+    """Decorates a script's ``main(argv)``: user errors become one line on stderr and exit code 1.
+
+    ``ValueError`` (bad input), ``OSError`` (files) and ``KeyboardInterrupt`` never show a
+    traceback. Set ``DEEPSTEG_DEBUG=1`` to see tracebacks.
+    """
+
+    @functools.wraps(function)
+    def wrapper(argv=None):
+        program = pathlib.Path(sys.argv[0]).name if function.__module__ == "__main__" else function.__module__
+        try:
+            return function(sys.argv[1:] if argv is None else list(argv))
+        except (ValueError, OSError) as error:
+            if os.environ.get("DEEPSTEG_DEBUG"):
+                raise
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            print(f"{program}: error: {message}", file=sys.stderr)
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:
+            print(f"{program}: interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
+
+    return wrapper

@@ -1,0 +1,103 @@
+"""Training data: pairs of a random secret and a different random cover, from image folders."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import keras
+import numpy as np
+
+from deepsteg.imageio import list_images, read_image
+
+
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A random ``size`` x ``size`` crop; images smaller than that are first scaled up."""
+    height, width = image.shape[:2]
+    if min(height, width) < size:
+        scale = size / min(height, width)
+        image = cv2.resize(image, (max(size, round(width * scale)), max(size, round(height * scale))), interpolation=cv2.INTER_CUBIC)
+        height, width = image.shape[:2]
+    top = int(rng.integers(0, height - size + 1))
+    left = int(rng.integers(0, width - size + 1))
+    return image[top : top + size, left : left + size]
+
+
+def center_crop(image: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size`` x ``size`` crop (scaled up first if needed)."""
+    height, width = image.shape[:2]
+    if min(height, width) < size:
+        scale = size / min(height, width)
+        image = cv2.resize(image, (max(size, round(width * scale)), max(size, round(height * scale))), interpolation=cv2.INTER_CUBIC)
+        height, width = image.shape[:2]
+    top, left = (height - size) // 2, (width - size) // 2
+    return image[top : top + size, left : left + size]
+
+
+class PairDataset(keras.utils.PyDataset):
+    """Two-input, two-output batches for the joint model: ``((secret, cover), (cover, secret))``.
+
+    Each item pairs a random secret with a random *different* cover image. In training mode crops
+    are random and flipped; in validation mode (``augment=False``) pairs and centre crops are fixed
+    by ``seed``, so every validation pass sees the same data. Values are float32 in [0, 1].
+
+    Args:
+        folders: image folder or list of folders (searched recursively).
+        image_size: side of the square crops.
+        batch_size: pairs per batch.
+        steps: batches per epoch.
+        augment: random crops and flips (training) or fixed centre crops (validation).
+        seed: random seed.
+        scrambler: optional callable ``(image, index) -> image`` applied to secrets (block shuffle).
+        **kwargs: forwarded to ``keras.utils.PyDataset`` (workers, use_multiprocessing).
+    """
+
+    def __init__(self, folders, image_size=64, batch_size=8, steps=100, augment=True, seed=0, scrambler=None, **kwargs):
+        super().__init__(**kwargs)
+        self.files = list_images(folders)
+        if len(self.files) < 2:
+            raise ValueError("need at least two images to make secret/cover pairs")
+        if image_size < 8 or batch_size < 1 or steps < 1:
+            raise ValueError("image_size must be >= 8, batch_size and steps >= 1")
+        self.image_size, self.batch_size, self.steps = image_size, batch_size, steps
+        self.augment, self.seed, self.scrambler = augment, seed, scrambler
+        self.epoch = 0
+
+    def __len__(self):
+        return self.steps
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+    def _load(self, index, rng):
+        image = read_image(self.files[index])
+        if not self.augment:
+            return center_crop(image, self.image_size)
+        image = random_crop(image, self.image_size, rng)
+        if rng.random() < 0.5:
+            image = image[:, ::-1]
+        return image
+
+    def __getitem__(self, index):
+        if index >= self.steps:
+            raise IndexError(index)
+        epoch = self.epoch if self.augment else 0
+        rng = np.random.default_rng([self.seed, epoch, index])
+        count = len(self.files)
+        secrets, covers = [], []
+        for item in range(self.batch_size):
+            secret_index = int(rng.integers(count))
+            cover_index = (secret_index + 1 + int(rng.integers(count - 1))) % count
+            secret = self._load(secret_index, rng)
+            if self.scrambler is not None:
+                secret = self.scrambler(secret, int(rng.integers(2**31)))
+            secrets.append(secret)
+            covers.append(self._load(cover_index, rng))
+        secrets = np.stack(secrets).astype(np.float32) / 255.0
+        covers = np.stack(covers).astype(np.float32) / 255.0
+        return (secrets, covers), (covers, secrets)
+
+
+def epochs_for(images: int, batch_size: int, steps_per_epoch: int) -> int:
+    """Epochs needed to show ``images`` training pairs."""
+    return max(1, math.ceil(images / (batch_size * steps_per_epoch)))

@@ -1,0 +1,187 @@
+"""Evaluation of a trained model on secret/cover pairs, through uint8 images as written to disk."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+
+from deepsteg import inference, metrics
+from deepsteg.imageio import list_images, read_image, resize_to
+
+METRIC_NAMES = ("psnr", "ssim", "mse", "mae")
+
+
+def pairs_from_folder(folder, size: int | None = None):
+    """Deterministic (secret, cover, secret_name, cover_name) pairs from an image folder.
+
+    Image ``i`` (sorted by name) is the secret of pair ``i``; its cover is image
+    ``(i + n // 2) % n``, so every image is a secret once and a cover once, never both in a pair.
+    Secrets are resized to their cover's size; with ``size`` both are resized to size x size.
+    """
+    files = list_images(folder)
+    if len(files) < 2:
+        raise ValueError(f"need at least two images in {folder}")
+    count = len(files)
+    for index, secret_file in enumerate(files):
+        cover_file = files[(index + count // 2) % count]
+        cover = read_image(cover_file)
+        if size:
+            cover = resize_to(cover, size, size)
+        secret = resize_to(read_image(secret_file), *cover.shape[:2])
+        yield secret, cover, secret_file.name, cover_file.name
+
+
+def lsb_baseline(secret: np.ndarray, cover: np.ndarray, bits: int = 4):
+    """Classic LSB substitution: the secret's ``bits`` high bits replace the cover's low bits.
+
+    Returns ``(container, revealed)``; the revealed secret is centred in its quantisation bin.
+    """
+    low_mask = (1 << bits) - 1
+    container = (cover & ~np.uint8(low_mask)) | (secret >> (8 - bits))
+    revealed = ((container & low_mask) << (8 - bits)) | (1 << (7 - bits))
+    return container.astype(np.uint8), revealed.astype(np.uint8)
+
+
+def residual_correlation(cover: np.ndarray, container: np.ndarray, secret: np.ndarray) -> float:
+    """Pearson correlation between the residual |container - cover| and the secret (luminance).
+
+    Near zero when the residual does not show the secret's picture.
+    """
+    residual = np.abs(container.astype(np.float64) - cover.astype(np.float64)).mean(axis=2).ravel()
+    secret_luma = secret.astype(np.float64).mean(axis=2).ravel()
+    if residual.std() == 0 or secret_luma.std() == 0:
+        return 0.0
+    return float(np.corrcoef(residual, secret_luma)[0, 1])
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Means over pairs, with the minima of the PSNRs and SSIMs, and ``pairs``."""
+    summary = {"pairs": len(rows)}
+    for key in rows[0]:
+        values = [row[key] for row in rows if isinstance(row[key], (int, float))]
+        if values and key not in ("pair",):
+            summary[key] = float(np.mean(values))
+            if key.endswith(("psnr", "ssim")):
+                summary[f"{key}_min"] = float(np.min(values))
+    return summary
+
+
+def evaluate(hide_network, reveal_network, pairs, scrambler=None, batch_size: int = 8, keep_images: int = 4, progress=None):
+    """Hides and reveals every pair; metrics on uint8 images, plus the LSB-4 baseline.
+
+    Args:
+        pairs: iterable of (secret, cover, secret_name, cover_name) uint8 pairs.
+        scrambler: optional :class:`deepsteg.cipher.BlockScrambler` (pair index = frame index).
+        keep_images: how many (secret, cover, container, revealed) tuples to return for a grid.
+        progress: optional tqdm-like object with ``update(n)``.
+
+    Returns:
+        ``(rows, baseline_rows, examples)``: per-pair metric dicts for the model and the baseline,
+        and a list of example uint8 image tuples.
+    """
+    rows, baseline_rows, examples = [], [], []
+    pending = []
+
+    def flush():
+        by_shape = {}
+        for item in pending:
+            by_shape.setdefault(item[1].shape, []).append(item)
+        for items in by_shape.values():
+            secrets = np.stack([item[0] for item in items])
+            covers = np.stack([item[1] for item in items])
+            to_hide = secrets
+            if scrambler is not None:
+                to_hide = np.stack([scrambler.scramble(s, item[4]) for s, item in zip(secrets, items)])
+            containers = inference.hide(hide_network, to_hide, covers)
+            revealed = inference.reveal(reveal_network, containers)
+            if scrambler is not None:
+                revealed = np.stack([scrambler.unscramble(r, item[4]) for r, item in zip(revealed, items)])
+            for item, container, secret_out in zip(items, containers, revealed):
+                secret, cover, secret_name, cover_name, index = item
+                row = {"pair": index, "secret": secret_name, "cover": cover_name}
+                row.update({f"cover_{k}": v for k, v in metrics.all_metrics(cover, container).items()})
+                row.update({f"secret_{k}": v for k, v in metrics.all_metrics(secret, secret_out).items()})
+                row["residual_secret_correlation"] = residual_correlation(cover, container, secret)
+                rows.append(row)
+                lsb_container, lsb_revealed = lsb_baseline(secret, cover)
+                baseline = {"pair": index}
+                baseline.update({f"cover_{k}": v for k, v in metrics.all_metrics(cover, lsb_container).items()})
+                baseline.update({f"secret_{k}": v for k, v in metrics.all_metrics(secret, lsb_revealed).items()})
+                baseline_rows.append(baseline)
+                if len(examples) < keep_images and (not examples or examples[0][0].shape == secret.shape):
+                    examples.append((secret, cover, container, secret_out))
+        if progress is not None:
+            progress.update(len(pending))
+        pending.clear()
+
+    for index, (secret, cover, secret_name, cover_name) in enumerate(pairs):
+        pending.append((secret, cover, secret_name, cover_name, index))
+        if len(pending) >= batch_size:
+            flush()
+    if pending:
+        flush()
+    if not rows:
+        raise ValueError("no pairs to evaluate")
+    rows.sort(key=lambda row: row["pair"])
+    baseline_rows.sort(key=lambda row: row["pair"])
+    return rows, baseline_rows, examples
+
+
+def report_json(summary: dict, baseline: dict, path) -> None:
+    """Writes the summary JSON (keys ``cover_psnr ... pairs`` plus ``lsb4`` baseline)."""
+    data = {key: summary[key] for key in summary}
+    data["lsb4"] = {key: baseline[key] for key in baseline}
+    pathlib.Path(path).write_text(json.dumps(data, indent=2))
+
+
+def format_table(summary: dict, baseline: dict) -> str:
+    """A plain-text table of model vs LSB-4 baseline."""
+    lines = [f"{'method':<10} {'cover PSNR':>10} {'cover SSIM':>10} {'secret PSNR':>11} {'secret SSIM':>11} {'cover MAE':>9} {'secret MAE':>10}"]
+    for name, values in (("model", summary), ("LSB-4", baseline)):
+        lines.append(f"{name:<10} {values['cover_psnr']:>10.2f} {values['cover_ssim']:>10.4f} {values['secret_psnr']:>11.2f} "
+                     f"{values['secret_ssim']:>11.4f} {values['cover_mae']:>9.2f} {values['secret_mae']:>10.2f}")
+    return "\n".join(lines)
+
+
+def save_plots(rows, baseline_rows, examples, out_dir) -> list[pathlib.Path]:
+    """Writes error histograms and a result grid (inputs, outputs, differences x10) as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from deepsteg.imageio import write_image
+    from deepsteg.training import result_grid
+
+    out_dir = pathlib.Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if examples:
+        grid = result_grid(*(np.stack(part) for part in zip(*examples)))
+        written.append(write_image(out_dir / "result_grid.png", grid, force=True))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for axis, key, title in ((axes[0], "cover_mae", "cover"), (axes[1], "secret_mae", "revealed secret")):
+        axis.hist([row[key] for row in rows], bins=20, alpha=0.7, label="model")
+        axis.hist([row[key] for row in baseline_rows], bins=20, alpha=0.7, label="LSB-4")
+        axis.set_xlabel("mean absolute error per image (0-255)")
+        axis.set_ylabel("images")
+        axis.set_title(f"{title} error")
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(out_dir / "error_histograms.png", dpi=100)
+    plt.close(figure)
+    written.append(out_dir / "error_histograms.png")
+    if examples:
+        secret, cover, container, revealed = (np.stack(part).astype(np.int16) for part in zip(*examples))
+        figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+        for axis, difference, title in ((axes[0], container - cover, "container - cover"), (axes[1], revealed - secret, "revealed - secret")):
+            axis.hist(difference.ravel(), bins=np.arange(-40.5, 41.5), log=True)
+            axis.set_xlabel("pixel error (0-255)")
+            axis.set_title(f"{title}, pixel errors of {len(examples)} pairs")
+        figure.tight_layout()
+        figure.savefig(out_dir / "pixel_error_histograms.png", dpi=100)
+        plt.close(figure)
+        written.append(out_dir / "pixel_error_histograms.png")
+    return written

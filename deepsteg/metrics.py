@@ -1,0 +1,101 @@
+"""Image-quality metrics, the single source used by training, eval, tests and the video scripts.
+
+All reported numbers are computed on uint8 images on the 0-255 scale (what is written to disk),
+following the project rule that quality is measured after rounding, never on float tensors.
+SSIM is scikit-image's ``structural_similarity`` (Wang et al. 2004, Gaussian window, sigma 1.5),
+computed per colour channel and averaged.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+from skimage.metrics import structural_similarity
+
+MAX_VALUE = 255.0
+# PSNR reported for identical images (MSE 0); finite so that means and CSV files stay numeric.
+PSNR_IDENTICAL = 100.0
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Converts a float image in [0, 1] to uint8 exactly as it is written to disk (round, clip).
+
+    Args:
+        image: float array with values nominally in [0, 1].
+
+    Returns:
+        uint8 array of the same shape.
+    """
+    return np.clip(np.rint(np.asarray(image, dtype=np.float64) * MAX_VALUE), 0, 255).astype(np.uint8)
+
+
+def _check_pair(reference: np.ndarray, test: np.ndarray) -> None:
+    if reference.shape != test.shape:
+        raise ValueError(f"images differ in shape: {reference.shape} vs {test.shape}")
+    if reference.dtype != np.uint8 or test.dtype != np.uint8:
+        raise ValueError("metrics take uint8 images (0-255), as written to disk")
+
+
+def mse(reference: np.ndarray, test: np.ndarray) -> float:
+    """Mean squared error on the 0-255 scale."""
+    _check_pair(reference, test)
+    difference = reference.astype(np.float64) - test.astype(np.float64)
+    return float(np.mean(difference**2))
+
+
+def mae(reference: np.ndarray, test: np.ndarray) -> float:
+    """Mean absolute error on the 0-255 scale."""
+    _check_pair(reference, test)
+    return float(np.mean(np.abs(reference.astype(np.float64) - test.astype(np.float64))))
+
+
+def psnr(reference: np.ndarray, test: np.ndarray) -> float:
+    """Peak signal-to-noise ratio in dB on the 0-255 scale (100 dB for identical images)."""
+    error = mse(reference, test)
+    if error == 0:
+        return PSNR_IDENTICAL
+    return float(10.0 * np.log10(MAX_VALUE**2 / error))
+
+
+def ssim(reference: np.ndarray, test: np.ndarray) -> float:
+    """Structural similarity of two uint8 images (H, W) or (H, W, C), averaged over channels.
+
+    Uses the Gaussian-weighted variant of Wang et al. (2004). Images smaller than 7x7 fall back
+    to the largest odd window that fits.
+    """
+    _check_pair(reference, test)
+    smallest_side = min(reference.shape[0], reference.shape[1])
+    window = min(7, smallest_side if smallest_side % 2 else smallest_side - 1)
+    channel_axis = -1 if reference.ndim == 3 else None
+    if window >= 7:
+        return float(
+            structural_similarity(
+                reference, test, data_range=MAX_VALUE, channel_axis=channel_axis,
+                gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+            )
+        )
+    return float(
+        structural_similarity(reference, test, data_range=MAX_VALUE, channel_axis=channel_axis, win_size=max(window, 3))
+    )
+
+
+def all_metrics(reference: np.ndarray, test: np.ndarray) -> dict:
+    """Returns ``{"psnr", "ssim", "mse", "mae"}`` for a pair of uint8 images."""
+    return {
+        "psnr": psnr(reference, test),
+        "ssim": ssim(reference, test),
+        "mse": mse(reference, test),
+        "mae": mae(reference, test),
+    }
+
+
+@keras.saving.register_keras_serializable(package="deepsteg", name="psnr")
+def psnr_tensor(y_true, y_pred):
+    """PSNR in dB of float tensors in [0, 1], for Keras training logs only (backend-agnostic).
+
+    Training logs are indicative; reported numbers come from :func:`psnr` on uint8 images.
+    """
+    y_pred = ops.clip(y_pred, 0.0, 1.0)
+    error = ops.mean(ops.square(y_true - y_pred))
+    return 10.0 * ops.log(1.0 / ops.maximum(error, 1e-10)) / ops.log(10.0)

@@ -1,0 +1,285 @@
+"""Video reading and lossless writing with PyAV (FFmpeg), streamed frame by frame.
+
+Frames are RGB uint8 arrays (H, W, 3). Writers use only codecs that store 8-bit RGB exactly and
+prove it: every written frame's digest is compared with the file read back before the temporary
+file is renamed into place. Frame counts are always counted by decoding, never taken from headers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fractions
+import hashlib
+import os
+import pathlib
+
+import av
+import numpy as np
+
+from deepsteg.imageio import check_output_path, temporary_sibling
+
+# Codec per output extension: (encoder, pixel format, options). All store 8-bit RGB bit-exactly.
+LOSSLESS_CODECS = {
+    "ffv1": ("ffv1", "bgr0", {"level": "3", "g": "1"}),
+    "x264rgb": ("libx264rgb", "rgb24", {"qp": "0", "preset": "veryfast"}),
+    "huffyuv": ("huffyuv", "rgb24", {}),
+    "png": ("png", "rgb24", {}),
+}
+CODEC_FOR_EXTENSION = {".mkv": "ffv1", ".avi": "huffyuv", ".mp4": "x264rgb", ".mov": "png"}
+# Decoders and pixel formats that can hold a container exactly (RGB, no chroma subsampling).
+LOSSLESS_DECODERS = {"ffv1", "huffyuv", "ffvhuff", "png", "rawvideo", "utvideo", "magicyuv", "h264", "qtrle", "zlib", "apng"}
+RGB_PIXEL_FORMATS = ("rgb", "bgr", "gbr", "0rgb", "0bgr", "argb", "abgr", "rgba", "bgra", "pal8")
+
+
+@dataclasses.dataclass
+class VideoInfo:
+    """What the first video stream of a file says about itself (frame count is not trusted)."""
+
+    path: pathlib.Path
+    width: int
+    height: int
+    fps: fractions.Fraction
+    codec: str
+    pixel_format: str
+    has_audio: bool
+
+    @property
+    def lossless_rgb(self) -> bool:
+        """Whether the stream can carry an 8-bit RGB container exactly."""
+        return self.codec in LOSSLESS_DECODERS and self.pixel_format.startswith(RGB_PIXEL_FORMATS)
+
+
+def _open(path) -> av.container.InputContainer:
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ValueError(f"video not found: {path}")
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot open {path} as a video: {error}") from None
+    if not container.streams.video:
+        container.close()
+        raise ValueError(f"{path} has no video stream")
+    return container
+
+
+def probe(path) -> VideoInfo:
+    """Reads a video's stream header.
+
+    Raises:
+        ValueError: for a missing, unreadable or video-less file.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        context = stream.codec_context
+        fps = stream.average_rate or stream.guessed_rate or fractions.Fraction(25)
+        pixel_format = context.format.name if context.format is not None else (context.pix_fmt or "")
+        return VideoInfo(pathlib.Path(path), context.width, context.height, fractions.Fraction(fps), context.name,
+                         pixel_format, bool(container.streams.audio))
+
+
+def read_frames(path, max_frames: int | None = None):
+    """Yields the RGB uint8 frames of a video, one at a time (constant memory).
+
+    Raises:
+        ValueError: if the file cannot be opened or decoding fails part-way.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        count = 0
+        try:
+            for frame in container.decode(stream):
+                if max_frames is not None and count >= max_frames:
+                    return
+                yield frame.to_ndarray(format="rgb24")
+                count += 1
+        except av.FFmpegError as error:
+            raise ValueError(f"{path}: decoding failed after {count} frames: {error}") from None
+    if count == 0:
+        raise ValueError(f"{path}: no frame could be decoded")
+
+
+def count_frames(path) -> int:
+    """Counts frames by decoding them (headers are wrong for some files)."""
+    return sum(1 for _ in read_frames(path))
+
+
+def frame_at(path, index: int) -> np.ndarray:
+    """The frame number ``index`` (0-based), found by decoding up to it."""
+    for position, frame in enumerate(read_frames(path, index + 1)):
+        if position == index:
+            return frame
+    raise ValueError(f"{path} has fewer than {index + 1} frames")
+
+
+def batched(frames, size: int):
+    """Groups an iterator of frames into lists of at most ``size``."""
+    batch = []
+    for frame in frames:
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def frame_digest(frame: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(frame).tobytes(), digest_size=16).digest()
+
+
+def codec_for_path(path, codec: str | None = None) -> str:
+    """The lossless codec for an output file: ``codec`` if given, else chosen by extension.
+
+    Raises:
+        ValueError: for an unknown codec or an extension with no lossless codec here.
+    """
+    if codec is not None:
+        if codec not in LOSSLESS_CODECS:
+            raise ValueError(f"unknown codec {codec!r}; lossless codecs: {', '.join(LOSSLESS_CODECS)}")
+        return codec
+    extension = pathlib.Path(path).suffix.lower()
+    if extension not in CODEC_FOR_EXTENSION:
+        raise ValueError(f"{pathlib.Path(path).name}: no lossless video codec for {extension or 'no extension'!r}; use "
+                         + ", ".join(f"{ext} ({name})" for ext, name in CODEC_FOR_EXTENSION.items()))
+    return CODEC_FOR_EXTENSION[extension]
+
+
+class LosslessVideoWriter:
+    """Writes RGB frames with a lossless codec into a temporary file; :meth:`close` reads the file
+    back, checks every frame is bit-exact, and only then renames it to ``path``.
+
+    Use as a context manager: on an exception the temporary file is removed and ``path`` is left
+    untouched.
+
+    Args:
+        path: output file (.mkv FFV1, .mp4 libx264rgb qp 0, .avi HuffYUV, .mov PNG).
+        fps: frame rate (a ``Fraction`` keeps NTSC rates exact).
+        codec: override the codec chosen from the extension.
+        force: overwrite an existing ``path``.
+        audio_from: optional video whose first audio stream is copied (packets, no re-encoding).
+        verify: read back and compare before renaming (on by default).
+    """
+
+    def __init__(self, path, fps, codec: str | None = None, force: bool = False, audio_from=None, verify: bool = True):
+        self.path = check_output_path(path, force)
+        self.codec = codec_for_path(self.path, codec)
+        self.fps = fractions.Fraction(fps).limit_denominator(100000)
+        self.audio_from, self.verify = audio_from, verify
+        self.temporary = temporary_sibling(self.path)
+        self.digests: list[bytes] = []
+        self._output = None
+        self._stream = None
+        self._audio = None
+        self.shape = None
+
+    def _start(self, frame: np.ndarray):
+        encoder, pixel_format, options = LOSSLESS_CODECS[self.codec]
+        height, width = frame.shape[:2]
+        if encoder == "libx264rgb" and (height % 2 or width % 2):
+            raise ValueError(f"libx264rgb needs even frame sizes, got {width}x{height}; use .mkv (FFV1)")
+        self._output = av.open(str(self.temporary), "w", format="matroska" if self.temporary.suffix == ".mkv" else None)
+        self._stream = self._output.add_stream(encoder, rate=self.fps, options=dict(options))
+        self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, pixel_format
+        self._add_audio_stream()
+        self.shape = frame.shape
+
+    def write(self, frame: np.ndarray):
+        """Encodes one RGB uint8 frame (all frames must have the first frame's size)."""
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"frames must be RGB uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
+        if self._output is None:
+            self._start(frame)
+        elif frame.shape != self.shape:
+            raise ValueError(f"frame size changed from {self.shape} to {frame.shape}")
+        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        video_frame.pts = len(self.digests)
+        video_frame.time_base = 1 / self.fps
+        for packet in self._stream.encode(video_frame):
+            self._output.mux(packet)
+        if self.verify:
+            self.digests.append(frame_digest(frame))
+        else:
+            self.digests.append(b"")
+
+    def _add_audio_stream(self):
+        """Adds the audio stream of ``audio_from`` (must happen before the first packet)."""
+        self._audio = None
+        if self.audio_from is None:
+            return
+        try:
+            source = av.open(str(self.audio_from))
+        except av.FFmpegError as error:
+            print(f"note: audio not copied from {self.audio_from}: {error}")
+            return
+        if not source.streams.audio:
+            source.close()
+            return
+        self._audio = (source, source.streams.audio[0], self._output.add_stream_from_template(source.streams.audio[0]))
+
+    def _copy_audio(self):
+        """Copies audio packets (no re-encoding) up to the end of the written video."""
+        if self._audio is None:
+            return
+        source, source_audio, output_audio = self._audio
+        duration = len(self.digests) / self.fps
+        try:
+            for packet in source.demux(source_audio):
+                if packet.dts is None:
+                    continue
+                if packet.pts is not None and packet.pts * source_audio.time_base >= duration:
+                    break
+                packet.stream = output_audio
+                self._output.mux(packet)
+        except av.FFmpegError as error:
+            print(f"note: audio copy from {self.audio_from} stopped early: {error}")
+        finally:
+            source.close()
+            self._audio = None
+
+    def close(self):
+        """Finishes the file, verifies it bit-exactly, and renames it into place."""
+        if self._output is None:
+            raise ValueError("no frame was written")
+        for packet in self._stream.encode(None):
+            self._output.mux(packet)
+        self._copy_audio()
+        self._output.close()
+        self._output = None
+        if self.verify:
+            self._verify()
+        os.replace(self.temporary, self.path)
+        return self.path
+
+    def _verify(self):
+        count = 0
+        for index, frame in enumerate(read_frames(self.temporary)):
+            if index >= len(self.digests) or frame_digest(frame) != self.digests[index]:
+                raise ValueError(f"{self.codec} did not store frame {index} bit-exactly; nothing was written to {self.path}")
+            count += 1
+        if count != len(self.digests):
+            raise ValueError(f"read back {count} of {len(self.digests)} frames; nothing was written to {self.path}")
+
+    def abort(self):
+        """Drops the temporary file; ``path`` is left as it was."""
+        if self._audio is not None:
+            self._audio[0].close()
+            self._audio = None
+        if self._output is not None:
+            try:
+                self._output.close()
+            except Exception:  # closing a broken muxer must not hide the original error
+                pass
+            self._output = None
+        self.temporary.unlink(missing_ok=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            self.abort()
+            return False
+        self.close()
+        return False

@@ -1,0 +1,53 @@
+"""Split a trained joint model into the sender's hide network and the receiver's reveal network.
+
+Example:
+    python split_model.py checkpoints/run/steg_model-40-0.0012.keras --out-dir checkpoints --force
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+from deepsteg import cli
+
+
+def parse_args(argv):
+    parser = cli.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("checkpoint", type=pathlib.Path, help="joint training model (.keras)")
+    parser.add_argument("--out-dir", type=pathlib.Path, default=cli.CHECKPOINTS, help="folder for hide.keras and reveal.keras")
+    parser.add_argument("--hide-name", default="hide.keras", help="file name of the hide network")
+    parser.add_argument("--reveal-name", default="reveal.keras", help="file name of the reveal network")
+    cli.add_force_flag(parser)
+    return parser.parse_args(argv)
+
+
+def save_atomic(model, path):
+    temporary = path.with_name(f".{path.stem}.partial.keras")
+    model.save(temporary)
+    temporary.replace(path)
+
+
+@cli.run_main
+def main(argv):
+    args = parse_args(argv)
+    if not args.out_dir.is_dir():
+        raise cli.CliError(f"output folder does not exist: {args.out_dir}")
+    hide_path, reveal_path = args.out_dir / args.hide_name, args.out_dir / args.reveal_name
+    for path in (hide_path, reveal_path):
+        if path.suffix != ".keras":
+            raise cli.CliError(f"{path.name}: models are saved in the .keras format; use a .keras name")
+        cli.check_output(path, args.force)
+    from deepsteg.training import load_model
+    from models import split_steg_model
+
+    hide_network, reveal_network = split_steg_model(load_model(args.checkpoint, compile=False))
+    save_atomic(hide_network, hide_path)
+    save_atomic(reveal_network, reveal_path)
+    print(f"wrote {hide_path} ({hide_network.count_params():,} parameters; secret, cover -> container) and "
+          f"{reveal_path} ({reveal_network.count_params():,} parameters; container -> secret)")
+    return 0
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

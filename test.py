@@ -1,0 +1,83 @@
+"""Evaluate a model on an array of secret/cover pairs (.npy), or make such an array from a folder.
+
+Examples:
+    python test.py testdata.npy --make-from ../shared/data/images/eval --size 224
+    python test.py testdata.npy checkpoints/steg_model.keras
+The array has shape (N, 2, H, W, 3), uint8 RGB: [:, 0] secrets, [:, 1] covers.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import numpy as np
+
+from deepsteg import cli
+
+
+def parse_args(argv):
+    parser = cli.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("testdata", type=pathlib.Path, help="array of pairs (N, 2, H, W, 3) uint8 (.npy)")
+    parser.add_argument("checkpoint", type=pathlib.Path, nargs="?", default=None, help="joint model (.keras), or the hide network with --reveal")
+    parser.add_argument("--reveal", type=pathlib.Path, default=None, help="reveal network, when CHECKPOINT is a split hide network")
+    parser.add_argument("--make-from", type=pathlib.Path, default=None, help="first build TESTDATA from the pairs of this image folder")
+    parser.add_argument("--size", type=int, default=224, help="with --make-from: side the images are resized to")
+    parser.add_argument("--json", type=pathlib.Path, default=None, help="write the summary metrics here")
+    parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-pair metrics here")
+    parser.add_argument("--out", type=pathlib.Path, default=None, help="write error histograms and a result grid (PNG) here")
+    cli.add_key_flags(parser)
+    cli.add_batch_flag(parser)
+    cli.add_force_flag(parser)
+    return parser.parse_args(argv)
+
+
+def make_testdata(folder, size: int) -> np.ndarray:
+    """Stacks the deterministic pairs of :func:`deepsteg.evaluation.pairs_from_folder`."""
+    from deepsteg.evaluation import pairs_from_folder
+
+    return np.stack([np.stack([secret, cover]) for secret, cover, _, _ in pairs_from_folder(folder, size)])
+
+
+def load_testdata(path) -> np.ndarray:
+    """Loads and checks a pairs array. Raises ``ValueError`` for anything else."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ValueError(f"test data not found: {path}")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except Exception as error:
+        raise ValueError(f"cannot read {path} as a .npy array: {error}") from None
+    if data.dtype != np.uint8 or data.ndim != 5 or data.shape[1] != 2 or data.shape[-1] != 3 or len(data) == 0:
+        raise ValueError(f"{path}: expected uint8 pairs of shape (N, 2, H, W, 3), got {data.dtype} {data.shape}")
+    return data
+
+
+@cli.run_main
+def main(argv):
+    args = parse_args(argv)
+    cli.positive("batch_size", args.batch_size)
+    cli.positive("size", args.size)
+    if args.make_from is not None:
+        from deepsteg.imageio import atomic_save_npy
+
+        cli.check_output(args.testdata, args.force)
+        data = make_testdata(args.make_from, args.size)
+        atomic_save_npy(args.testdata, data)
+        print(f"wrote {len(data)} pairs of {args.size}x{args.size} to {args.testdata}")
+        if args.checkpoint is None:
+            return 0
+    elif args.checkpoint is None:
+        raise cli.CliError("give a CHECKPOINT to evaluate, or --make-from FOLDER to build the test data")
+    data = load_testdata(args.testdata)
+    from deepsteg import inference
+    from eval import evaluate_and_report
+
+    hide_network = inference.load_network(args.checkpoint, "hide")
+    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal")
+    pairs = ((pair[0], pair[1], f"secret{index}", f"cover{index}") for index, pair in enumerate(data))
+    return evaluate_and_report(args, hide_network, reveal_network, pairs, len(data))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

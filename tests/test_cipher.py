@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from deepsteg import imageio
+from deepsteg.cipher import BlockScrambler, blockiness, check_unscrambled, looks_scrambled
+
+
+@pytest.mark.parametrize("shape,block", [((64, 64, 3), 16), ((50, 77, 3), 16), ((33, 35), 8), ((7, 9, 3), 16), ((40, 40, 3), 1)])
+def test_inverse_is_exact_for_any_size(shape, block):
+    image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    scrambler = BlockScrambler("correct horse", block)
+    for index in (0, 5):
+        scrambled = scrambler.scramble(image, index)
+        assert np.array_equal(scrambler.unscramble(scrambled, index), image)
+        if image.size > 3 * block * block:
+            assert not np.array_equal(scrambled, image)
+
+
+def test_every_pixel_is_moved_somewhere_consistent():
+    # Scrambling is a permutation of pixel positions: sorted values are unchanged.
+    image = np.random.default_rng(3).integers(0, 256, (45, 61, 3), dtype=np.uint8)
+    scrambled = BlockScrambler("k", 8).scramble(image, 2)
+    assert np.array_equal(np.sort(scrambled.reshape(-1, 3), axis=0), np.sort(image.reshape(-1, 3), axis=0))
+
+
+def test_wrong_key_and_wrong_frame_do_not_invert(photo_paths):
+    photo = imageio.read_image(photo_paths[0])
+    right = BlockScrambler("the key", 16)
+    scrambled = right.scramble(photo, 3)
+    assert not np.array_equal(BlockScrambler("the kez", 16).unscramble(scrambled, 3), photo)
+    assert not np.array_equal(right.unscramble(scrambled, 4), photo)
+    assert not np.array_equal(right.scramble(photo, 0), right.scramble(photo, 1))
+
+
+def test_same_key_gives_same_permutation_across_instances():
+    image = np.random.default_rng(0).integers(0, 256, (64, 48, 3), dtype=np.uint8)
+    assert np.array_equal(BlockScrambler("k", 16).scramble(image, 9), BlockScrambler("k", 16).scramble(image, 9))
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="empty"):
+        BlockScrambler("", 16)
+    with pytest.raises(ValueError, match="block size"):
+        BlockScrambler("k", 0)
+
+
+def test_blockiness_detects_scrambling_and_wrong_key(photo_paths):
+    for path in photo_paths[:4]:
+        photo = imageio.read_image(path)
+        scrambled = BlockScrambler("key", 16).scramble(photo, 0)
+        assert not looks_scrambled(photo, 16), path.name
+        assert looks_scrambled(scrambled, 16), path.name
+        assert looks_scrambled(BlockScrambler("other", 16).unscramble(scrambled, 0), 16), path.name
+        assert blockiness(scrambled, 16) > 2 * blockiness(photo, 16)
+    with pytest.raises(ValueError, match="wrong --key"):
+        check_unscrambled(scrambled, "other", 16)
+    with pytest.raises(ValueError, match="sender used --key"):
+        check_unscrambled(scrambled, None, 16)
+    check_unscrambled(photo, "key", 16)

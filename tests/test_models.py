@@ -1,0 +1,87 @@
+import keras
+import numpy as np
+import pytest
+
+from models import PRESETS, QuantizeToLevels, build_steg_model, get_preset, split_steg_model
+
+
+def random_batch(seed, height, width, count=2):
+    rng = np.random.default_rng(seed)
+    return rng.random((count, height, width, 3)).astype(np.float32), rng.random((count, height, width, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("height,width", [(16, 16), (17, 23), (40, 8)])
+def test_any_resolution(height, width):
+    model = build_steg_model("tiny")
+    secrets, covers = random_batch(0, height, width)
+    container, revealed = model.predict([secrets, covers], verbose=0)
+    assert container.shape == revealed.shape == (2, height, width, 3)
+
+
+def test_paper_preset_widths():
+    model = build_steg_model("paper")
+    assert model.get_layer("prep").output.shape[-1] == 65
+    assert [layer.name for layer in model.layers if isinstance(layer, keras.Model)] == ["prep", "hide", "reveal"]
+    wide = build_steg_model("wide")
+    assert wide.get_layer("prep").output.shape[-1] == 150
+
+
+def test_final_layers_are_linear():
+    model = build_steg_model("tiny")
+    assert model.get_layer("hide").get_layer("container").activation.__name__ == "linear"
+    assert model.get_layer("reveal").get_layer("revealed").activation.__name__ == "linear"
+
+
+def test_residual_preset_starts_as_identity_on_cover():
+    model = build_steg_model(get_preset("residual"))
+    secrets, covers = random_batch(1, 16, 16)
+    container, _ = model.predict([secrets, covers], verbose=0)
+    np.testing.assert_allclose(container, covers, atol=1e-6)
+
+
+def test_split_equals_joint_at_inference():
+    model = build_steg_model("tiny", noise_stddev=0.05)
+    hide_network, reveal_network = split_steg_model(model)
+    secrets, covers = random_batch(2, 16, 24)
+    container, revealed = model.predict([secrets, covers], verbose=0)
+    split_container = hide_network.predict([secrets, covers], verbose=0)
+    np.testing.assert_allclose(split_container, container, atol=1e-6)
+    np.testing.assert_allclose(reveal_network.predict(split_container, verbose=0), revealed, atol=1e-6)
+
+
+def test_noise_and_quantisation_only_in_training():
+    model = build_steg_model("tiny", noise_stddev=0.1)
+    secrets, covers = random_batch(3, 16, 16)
+    first = model([secrets, covers], training=True)[1]
+    second = model([secrets, covers], training=True)[1]
+    assert not np.allclose(keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second))
+    inference = [keras.ops.convert_to_numpy(model([secrets, covers], training=False)[1]) for _ in range(2)]
+    np.testing.assert_array_equal(*inference)
+
+
+def test_quantize_layer_rounds_in_training_and_passes_through_otherwise():
+    layer = QuantizeToLevels(255)
+    values = np.array([[0.1234, 0.5, 1.3, -0.2]], np.float32)
+    trained = keras.ops.convert_to_numpy(layer(values, training=True))
+    np.testing.assert_allclose(trained, np.clip(np.round(values * 255), 0, 255) / 255, atol=1e-7)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(values, training=False)), values)
+    assert QuantizeToLevels.from_config(layer.get_config()).levels == 255
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model = build_steg_model("tiny")
+    secrets, covers = random_batch(4, 16, 16)
+    expected = model.predict([secrets, covers], verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    for a, b in zip(expected, loaded.predict([secrets, covers], verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert isinstance(loaded.get_layer("quantize"), QuantizeToLevels)
+
+
+def test_unknown_preset_and_bad_noise():
+    with pytest.raises(ValueError, match="unknown preset"):
+        get_preset("huge")
+    with pytest.raises(ValueError, match="noise"):
+        build_steg_model("tiny", noise_stddev=-1)
+    assert set(PRESETS) >= {"paper", "wide", "residual", "tiny"}

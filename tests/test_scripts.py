@@ -1,0 +1,198 @@
+"""Every script's main() on tiny real data, and its handling of bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+import demo
+import enhance
+import eval as eval_script
+import image_hide
+import image_reveal
+import split_model
+import test as test_script
+import train
+import video_hide
+import video_reveal
+from deepsteg import imageio, videoio
+
+
+def run_failing(capsys, main, argv):
+    """Runs ``main(argv)``, expects a clean failure, returns the one-line message."""
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code not in (0, None)
+    error = capsys.readouterr().err.strip()
+    assert "Traceback" not in error
+    assert len(error.splitlines()) == 1, error
+    assert "error:" in error
+    return error
+
+
+@pytest.fixture(scope="module")
+def stego_video(tmp_path_factory, tiny_models, clip_paths):
+    folder = tmp_path_factory.mktemp("stego")
+    path = folder / "stego.mkv"
+    video_hide.main([str(clip_paths["bikes.mp4"]), str(clip_paths["carphone_pristine.mp4"]), "-o", str(path),
+                     "--model", str(tiny_models["hide"]), "--max-frames", "5", "--batch-size", "2",
+                     "--csv", str(folder / "hide.csv"), "--plot", str(folder / "hide.png")])
+    return path
+
+
+def test_train_and_resume(tmp_path, photo_folder, capsys):
+    arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny", "--image-size", "16",
+                 "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path), "--verbose", "0"]
+    train.main(arguments + ["--epochs", "1"])
+    assert (tmp_path / "last.keras").is_file()
+    assert len(list(tmp_path.glob("steg_model-01-*.keras"))) == 1
+    assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 2
+    assert (tmp_path / "logs" / "images" / "epoch_001.png").is_file()
+    train.main(arguments + ["--epochs", "2", "--resume"])
+    assert "resuming" in capsys.readouterr().out
+    assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 3
+
+
+def test_train_bad_input(tmp_path, photo_folder, capsys):
+    assert "not found" in run_failing(capsys, train.main, ["--train-dirs", str(tmp_path / "nope"), "--val-dirs", str(photo_folder)])
+    assert "nothing to resume" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
+                                                                    "--checkpoint-dir", str(tmp_path), "--resume"])
+    assert "unknown preset" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "x"])
+
+
+def test_split_model(tmp_path, tiny_models, capsys):
+    split_model.main([str(tiny_models["joint"]), "--out-dir", str(tmp_path)])
+    assert (tmp_path / "hide.keras").is_file() and (tmp_path / "reveal.keras").is_file()
+    before = (tmp_path / "hide.keras").read_bytes()
+    assert "--force" in run_failing(capsys, split_model.main, [str(tiny_models["joint"]), "--out-dir", str(tmp_path)])
+    assert (tmp_path / "hide.keras").read_bytes() == before
+
+
+def test_split_model_bad_input(tmp_path, corrupt_file, capsys):
+    assert "not found" in run_failing(capsys, split_model.main, [str(tmp_path / "missing.keras"), "--out-dir", str(tmp_path)])
+    assert "cannot load" in run_failing(capsys, split_model.main, [str(corrupt_file("bad.keras")), "--out-dir", str(tmp_path)])
+
+
+def test_image_hide_and_reveal(tmp_path, tiny_models, photo_paths, capsys):
+    container = tmp_path / "container.png"
+    image_hide.main([str(photo_paths[0]), str(photo_paths[1]), "-o", str(container), "--model", str(tiny_models["hide"])])
+    output = capsys.readouterr().out
+    assert "resizing the secret" in output
+    cover = imageio.read_image(photo_paths[1])
+    assert imageio.read_image(container).shape == cover.shape
+    revealed = tmp_path / "revealed.png"
+    image_reveal.main([str(container), "-o", str(revealed), "--model", str(tiny_models["reveal"]), "--original", str(photo_paths[0])])
+    assert imageio.read_image(revealed).shape == cover.shape
+    assert "secret PSNR" in capsys.readouterr().out
+
+
+def test_image_scripts_bad_input(tmp_path, tiny_models, photo_paths, corrupt_file, capsys):
+    hide = ["--model", str(tiny_models["hide"])]
+    assert "lossy" in run_failing(capsys, image_hide.main, [str(photo_paths[0]), str(photo_paths[1]), "-o", str(tmp_path / "c.jpg")] + hide)
+    assert "not found" in run_failing(capsys, image_hide.main, [str(tmp_path / "none.png"), str(photo_paths[1]), "-o", str(tmp_path / "c.png")] + hide)
+    assert "cannot decode" in run_failing(capsys, image_hide.main, [str(corrupt_file("x.png")), str(photo_paths[1]), "-o", str(tmp_path / "c.png")] + hide)
+    assert "does not exist" in run_failing(capsys, image_hide.main, [str(photo_paths[0]), str(photo_paths[1]), "-o", str(tmp_path / "no" / "c.png")] + hide)
+    existing = tmp_path / "existing.png"
+    existing.write_bytes(b"mine")
+    assert "--force" in run_failing(capsys, image_hide.main, [str(photo_paths[0]), str(photo_paths[1]), "-o", str(existing)] + hide)
+    assert existing.read_bytes() == b"mine"
+    assert "lossy" in run_failing(capsys, image_reveal.main, [str(photo_paths[3]), "-o", str(tmp_path / "r.png"), "--model", str(tiny_models["reveal"])])
+    assert "not a reveal network" in run_failing(capsys, image_reveal.main, [str(photo_paths[0]), "-o", str(tmp_path / "r.png"), "--model", str(tiny_models["hide"])])
+
+
+def test_video_hide_writes_lossless_every_frame(stego_video, clip_paths):
+    frames = list(videoio.read_frames(stego_video))
+    assert len(frames) == 5
+    info = videoio.probe(stego_video)
+    assert (info.width, info.height) == (176, 144) and info.fps == videoio.probe(clip_paths["carphone_pristine.mp4"]).fps
+    rows = (stego_video.parent / "hide.csv").read_text().splitlines()
+    assert rows[0] == "frame,cover_psnr,cover_ssim" and len(rows) == 6
+    assert (stego_video.parent / "hide.png").stat().st_size > 1000
+
+
+def test_video_reveal_and_enhance(tmp_path, stego_video, tiny_models, clip_paths, capsys):
+    revealed = tmp_path / "revealed.mkv"
+    video_reveal.main([str(stego_video), "-o", str(revealed), "--model", str(tiny_models["reveal"]), "--batch-size", "3",
+                       "--original", str(clip_paths["bikes.mp4"]), "--csv", str(tmp_path / "r.csv"), "--skip-key-check"])
+    assert videoio.count_frames(revealed) == 5  # a last partial batch is kept
+    assert (tmp_path / "r.csv").read_text().splitlines()[0] == "frame,secret_psnr,secret_ssim"
+    enhanced = tmp_path / "enhanced.mkv"
+    enhance.main([str(revealed), "-o", str(enhanced), "--original", str(clip_paths["bikes.mp4"])])
+    assert videoio.count_frames(enhanced) == 5
+    assert "PSNR" in capsys.readouterr().out
+
+
+def test_video_scripts_bad_input(tmp_path, stego_video, tiny_models, clip_paths, corrupt_file, capsys):
+    hide = ["--model", str(tiny_models["hide"])]
+    secret, cover = str(clip_paths["bikes.mp4"]), str(clip_paths["carphone_pristine.mp4"])
+    assert "lossless" in run_failing(capsys, video_hide.main, [secret, cover, "-o", str(tmp_path / "s.webm")] + hide)
+    assert "not found" in run_failing(capsys, video_hide.main, [str(tmp_path / "none.mp4"), cover, "-o", str(tmp_path / "s.mkv")] + hide)
+    assert "cannot open" in run_failing(capsys, video_hide.main, [str(corrupt_file("bad.mp4")), cover, "-o", str(tmp_path / "s.mkv")] + hide)
+    assert not (tmp_path / "s.mkv").exists()
+    before = stego_video.read_bytes()
+    assert "--force" in run_failing(capsys, video_hide.main, [secret, cover, "-o", str(stego_video)] + hide)
+    assert stego_video.read_bytes() == before
+    reveal = ["--model", str(tiny_models["reveal"])]
+    assert "lossy" in run_failing(capsys, video_reveal.main, [cover, "-o", str(tmp_path / "r.mkv")] + reveal)
+    assert "need --original" in run_failing(capsys, video_reveal.main, [str(stego_video), "-o", str(tmp_path / "r.mkv"), "--csv", str(tmp_path / "r.csv")] + reveal)
+    assert "positive" in run_failing(capsys, video_reveal.main, [str(stego_video), "-o", str(tmp_path / "r.mkv"), "--batch-size", "0"] + reveal)
+    assert not (tmp_path / "r.mkv").exists()
+
+
+def test_enhance_image_improves_a_noisy_photo(tmp_path, photo_paths, capsys):
+    clean = imageio.read_image(photo_paths[2])
+    noisy = np.clip(clean.astype(int) + np.random.default_rng(0).normal(0, 12, clean.shape), 0, 255).astype(np.uint8)
+    imageio.write_image(tmp_path / "noisy.png", noisy)
+    result = enhance.main([str(tmp_path / "noisy.png"), "-o", str(tmp_path / "clean.png"), "--original", str(photo_paths[2]),
+                           "--denoise-strength", "10", "--denoise-color-strength", "10", "--sharpen-amount", "0"])
+    row = result["rows"][0]
+    assert row["after_psnr"] > row["before_psnr"] + 2
+    assert row["after_ssim"] > row["before_ssim"]
+
+
+def test_unsharp_mask_restores_detail_of_a_blurred_photo(photo_paths):
+    import cv2
+
+    from deepsteg.enhance import unsharp_mask
+
+    clean = imageio.read_image(photo_paths[0]).astype(np.float32)
+    blurred = np.clip(np.rint(cv2.GaussianBlur(clean, (0, 0), 1.0)), 0, 255).astype(np.uint8)
+    sharpened = unsharp_mask(blurred, amount=1.0, sigma=1.0)
+    def detail(image):
+        return np.abs(cv2.Laplacian(image.astype(np.float32), cv2.CV_32F)).mean()
+    assert detail(sharpened) > 1.3 * detail(blurred)
+    from deepsteg import metrics
+    assert metrics.psnr(clean.astype(np.uint8), sharpened) > metrics.psnr(clean.astype(np.uint8), blurred)
+
+
+def test_enhance_bad_input(tmp_path, photo_paths, capsys):
+    assert "odd" in run_failing(capsys, enhance.main, [str(photo_paths[0]), "-o", str(tmp_path / "e.png"), "--search-window", "4"])
+    assert "lossy" in run_failing(capsys, enhance.main, [str(photo_paths[0]), "-o", str(tmp_path / "e.jpg")])
+
+
+def test_eval_and_test_scripts(tmp_path, photo_folder, tiny_models, capsys):
+    summary_path = tmp_path / "eval.json"
+    eval_script.main([str(photo_folder), str(tiny_models["joint"]), "--json", str(summary_path), "--out", str(tmp_path / "plots"),
+                      "--csv", str(tmp_path / "pairs.csv")])
+    summary = json.loads(summary_path.read_text())
+    for key in ("cover_psnr", "cover_ssim", "cover_mse", "cover_mae", "secret_psnr", "secret_ssim", "secret_mse", "secret_mae", "pairs"):
+        assert key in summary
+    assert summary["pairs"] == len(list(photo_folder.iterdir()))
+    assert summary["lsb4"]["cover_psnr"] > 30  # the LSB-4 baseline is computed for real
+    assert (tmp_path / "plots" / "result_grid.png").is_file() and (tmp_path / "plots" / "error_histograms.png").is_file()
+    data = tmp_path / "pairs.npy"
+    test_script.main([str(data), "--make-from", str(photo_folder), "--size", "32"])
+    assert np.load(data).shape == (summary["pairs"], 2, 32, 32, 3)
+    test_script.main([str(data), str(tiny_models["hide"]), "--reveal", str(tiny_models["reveal"]), "--json", str(tmp_path / "t.json")])
+    assert json.loads((tmp_path / "t.json").read_text())["pairs"] == summary["pairs"]
+
+
+def test_eval_and_test_bad_input(tmp_path, photo_folder, tiny_models, corrupt_file, capsys):
+    assert "not found" in run_failing(capsys, eval_script.main, [str(tmp_path / "none"), str(tiny_models["joint"])])
+    assert "cannot read" in run_failing(capsys, test_script.main, [str(corrupt_file("x.npy")), str(tiny_models["joint"])])
+    np.save(tmp_path / "wrong.npy", np.zeros((3, 16, 16, 3), np.uint8))
+    assert "expected uint8 pairs" in run_failing(capsys, test_script.main, [str(tmp_path / "wrong.npy"), str(tiny_models["joint"])])
+
+
+def test_demo_bad_input(tmp_path, capsys):
+    assert "not found" in run_failing(capsys, demo.main, ["--out-dir", str(tmp_path), "--hide-model", str(tmp_path / "none.keras")])

@@ -1,0 +1,93 @@
+"""Train the joint prep/hide/reveal steganography model (Baluja, NIPS 2017).
+
+Example:
+    python train.py --train-dirs ../shared/data/images/train --val-dirs ../shared/data/images/val
+    KERAS_BACKEND=jax python train.py ... --resume
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import time
+
+from deepsteg import cli
+
+DEFAULT_TRAIN = [pathlib.Path("dataset/train_data/train")]
+DEFAULT_VAL = [pathlib.Path("dataset/val_data/validation")]
+
+
+def parse_args(argv):
+    parser = cli.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("--train-dirs", nargs="+", type=pathlib.Path, default=DEFAULT_TRAIN, help="training image folders (recursive)")
+    parser.add_argument("--val-dirs", nargs="+", type=pathlib.Path, default=DEFAULT_VAL, help="validation image folders (recursive)")
+    parser.add_argument("--image-size", type=int, default=64, help="side of the square training crops")
+    parser.add_argument("--val-image-size", type=int, default=None, help="side of the validation centre crops (default: --image-size)")
+    parser.add_argument("--batch-size", type=int, default=8, help="pairs per training step")
+    parser.add_argument("--epochs", type=int, default=50, help="epochs to train in total (a resumed run continues up to this)")
+    parser.add_argument("--steps-per-epoch", type=int, default=200, help="training steps per epoch")
+    parser.add_argument("--val-steps", type=int, default=13, help="validation batches per epoch (fixed pairs)")
+    parser.add_argument("--preset", default="paper", help="network preset: paper, wide, residual, tiny")
+    parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
+    parser.add_argument("--noise", type=float, default=0.01, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
+    parser.add_argument("--no-quantize", action="store_true", help="do not round the container to 8-bit steps in training")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (Adam)")
+    parser.add_argument("--lr-schedule", default="cosine", choices=["constant", "exponential", "cosine"], help="learning-rate decay")
+    parser.add_argument("--warmup-steps", type=int, default=200, help="linear warm-up steps (cosine only)")
+    parser.add_argument("--checkpoint-dir", type=pathlib.Path, default=pathlib.Path("checkpoints/run"), help="where checkpoints go")
+    parser.add_argument("--log-dir", type=pathlib.Path, default=None, help="CSV, TensorBoard and image logs (default: CHECKPOINT_DIR/logs)")
+    parser.add_argument("--resume", nargs="?", const="last", default=None, help="resume from a checkpoint file, or from CHECKPOINT_DIR/last.keras when given alone")
+    parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--verbose", type=int, default=1 if sys.stdout.isatty() else 2, help="Keras verbosity: 1 progress bar, 2 one line per epoch")
+    return parser.parse_args(argv)
+
+
+@cli.run_main
+def main(argv):
+    args = parse_args(argv)
+    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr"):
+        cli.positive(name, getattr(args, name))
+    import keras
+
+    from deepsteg import training
+    from deepsteg.data import PairDataset
+    from models import get_preset
+
+    get_preset(args.preset)
+    log_dir = args.log_dir or args.checkpoint_dir / "logs"
+    keras.utils.set_random_seed(args.seed)
+    train_data = PairDataset(args.train_dirs, args.image_size, args.batch_size, args.steps_per_epoch, augment=True, seed=args.seed)
+    val_data = PairDataset(args.val_dirs, args.val_image_size or args.image_size, args.batch_size, args.val_steps, augment=False, seed=12345)
+
+    total_steps = args.epochs * args.steps_per_epoch
+    initial_epoch = 0
+    if args.resume:
+        resume_path = training.find_resume_checkpoint(args.checkpoint_dir) if args.resume == "last" else pathlib.Path(args.resume)
+        if resume_path is None:
+            raise cli.CliError(f"nothing to resume: no {training.LAST_CHECKPOINT} in {args.checkpoint_dir}")
+        model = training.load_model(resume_path, compile=True)
+        initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // args.steps_per_epoch
+        print(f"resuming from {resume_path} at epoch {initial_epoch} (step {initial_epoch * args.steps_per_epoch})")
+        if initial_epoch >= args.epochs:
+            raise cli.CliError(f"{resume_path} already trained {initial_epoch} epochs; raise --epochs above that")
+    else:
+        schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
+        model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule)
+    training.write_run_config(log_dir, {**vars(args), "backend": keras.backend.backend(), "train_images": len(train_data.files),
+                                        "val_images": len(val_data.files), "started": time.strftime("%Y-%m-%d %H:%M:%S")})
+    print(f"training on {len(train_data.files)} images, validating on {len(val_data.files)}; backend {keras.backend.backend()}, "
+          f"preset {args.preset}, {model.count_params():,} parameters")
+    callbacks = training.callbacks_for(args.checkpoint_dir, log_dir, val_data, args.batch_size, args.steps_per_epoch, bool(args.resume))
+    start = time.perf_counter()
+    history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, initial_epoch=initial_epoch,
+                        callbacks=callbacks, verbose=args.verbose)
+    logs = {key: values[-1] for key, values in history.history.items()}
+    hours = (time.perf_counter() - start) / 3600
+    print(f"done: {args.epochs - initial_epoch} epochs in {hours:.2f} h; val_loss {logs.get('val_loss', float('nan')):.5f}, "
+          f"val cover PSNR {logs.get('val_container_psnr', float('nan')):.2f} dB, val secret PSNR {logs.get('val_revealed_psnr', float('nan')):.2f} dB "
+          f"(float tensors; run eval.py for uint8 numbers)")
+    return 0
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,61 @@
+"""Hide a secret video inside a cover video, frame by frame, in a lossless container video.
+
+Example:
+    python video_hide.py secret.mp4 cover.mp4 -o stego.mkv --key "shared phrase" --csv stego.csv --plot stego.png
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+from deepsteg import cli
+
+
+def parse_args(argv):
+    parser = cli.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("secret", type=pathlib.Path, help="video to hide (resized to the cover's size)")
+    parser.add_argument("cover", type=pathlib.Path, help="video to hide it in (sets size and frame rate)")
+    parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="container video: .mkv (FFV1), .mp4 (x264rgb qp 0), .avi (HuffYUV), .mov (PNG)")
+    parser.add_argument("--codec", default=None, choices=["ffv1", "x264rgb", "huffyuv", "png"], help="lossless codec (default: from the extension)")
+    parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-frame cover PSNR/SSIM here")
+    parser.add_argument("--plot", type=pathlib.Path, default=None, help="plot per-frame cover PSNR/SSIM to this PNG")
+    parser.add_argument("--no-audio", action="store_true", help="do not copy the cover's audio track")
+    cli.add_model_flag(parser, cli.DEFAULT_HIDE_MODEL, "hide network (.keras), or a joint model")
+    cli.add_key_flags(parser)
+    cli.add_video_flags(parser)
+    cli.add_force_flag(parser)
+    return parser.parse_args(argv)
+
+
+@cli.run_main
+def main(argv):
+    args = parse_args(argv)
+    for name in ("batch_size", "max_frames", "block_size"):
+        cli.positive(name, getattr(args, name))
+    from deepsteg import inference, reports, videoio, videosteg
+
+    videoio.codec_for_path(args.output, args.codec)
+    for path in (args.output, args.csv, args.plot):
+        if path is not None:
+            cli.check_output(path, args.force)
+    hide_network = inference.load_network(args.model, "hide")
+    result = videosteg.hide_video(hide_network, args.secret, args.cover, args.output, key=args.key, block_size=args.block_size,
+                                  batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
+                                  copy_audio=not args.no_audio)
+    cover, secret = result["cover"], result["secret"]
+    if (secret.width, secret.height) != (cover.width, cover.height):
+        print(f"note: secret frames {secret.width}x{secret.height} were resized to the cover's {cover.width}x{cover.height}")
+    if result["ended"] in ("cover", "secret") and args.max_frames != result["frames"]:
+        print(f"note: the {result['ended']} video ended first; hid {result['frames']} frames (the shorter video's length)")
+    if args.csv:
+        reports.write_csv(args.csv, result["rows"], force=args.force)
+    if args.plot:
+        reports.plot_per_frame(args.plot, result["rows"], f"{args.output.name}: container vs cover", force=args.force)
+    print(f"wrote {args.output} ({cover.width}x{cover.height} @ {float(cover.fps):.3f} fps, lossless, verified bit-exact): "
+          + videosteg.format_summary(result, "cover"))
+    return 0
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

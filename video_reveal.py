@@ -1,0 +1,60 @@
+"""Reveal the secret video hidden in a lossless container video, frame by frame.
+
+Example:
+    python video_reveal.py stego.mkv -o revealed.mkv --key "shared phrase" --original secret.mp4 --csv revealed.csv
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+from deepsteg import cli
+
+
+def parse_args(argv):
+    parser = cli.make_parser(__doc__.splitlines()[0])
+    parser.add_argument("stego", type=pathlib.Path, help="container video written by video_hide.py")
+    parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="revealed video: .mkv (FFV1), .mp4 (x264rgb qp 0), .avi (HuffYUV), .mov (PNG)")
+    parser.add_argument("--codec", default=None, choices=["ffv1", "x264rgb", "huffyuv", "png"], help="lossless codec (default: from the extension)")
+    parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret video, for per-frame secret PSNR/SSIM")
+    parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-frame secret PSNR/SSIM here (needs --original)")
+    parser.add_argument("--plot", type=pathlib.Path, default=None, help="plot per-frame secret PSNR/SSIM to this PNG (needs --original)")
+    cli.add_model_flag(parser, cli.DEFAULT_REVEAL_MODEL, "reveal network (.keras), or a joint model")
+    cli.add_key_flags(parser)
+    cli.add_key_check_flag(parser)
+    cli.add_video_flags(parser)
+    cli.add_force_flag(parser)
+    return parser.parse_args(argv)
+
+
+@cli.run_main
+def main(argv):
+    args = parse_args(argv)
+    for name in ("batch_size", "max_frames", "block_size"):
+        cli.positive(name, getattr(args, name))
+    if (args.csv or args.plot) and args.original is None:
+        raise cli.CliError("--csv and --plot report secret quality and need --original SECRET_VIDEO")
+    from deepsteg import inference, reports, videoio, videosteg
+
+    videoio.codec_for_path(args.output, args.codec)
+    for path in (args.output, args.csv, args.plot):
+        if path is not None:
+            cli.check_output(path, args.force)
+    if args.original is not None:
+        videoio.probe(args.original)
+    reveal_network = inference.load_network(args.model, "reveal")
+    result = videosteg.reveal_video(reveal_network, args.stego, args.output, key=args.key, block_size=args.block_size,
+                                    batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
+                                    original=args.original, key_check=not args.skip_key_check)
+    if args.csv:
+        reports.write_csv(args.csv, result["rows"], force=args.force)
+    if args.plot:
+        reports.plot_per_frame(args.plot, result["rows"], f"{args.output.name}: revealed vs original secret", force=args.force)
+    info = result["stego"]
+    print(f"wrote {args.output} ({info.width}x{info.height} @ {float(info.fps):.3f} fps, lossless): " + videosteg.format_summary(result, "secret"))
+    return 0
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
