@@ -16,28 +16,25 @@ def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("eval_dir", type=pathlib.Path, help="folder of evaluation images (never used in training)")
     parser.add_argument("checkpoint", type=pathlib.Path, help="joint model (.keras), or the hide network with --reveal")
-    parser.add_argument("--reveal", type=pathlib.Path, default=None, help="reveal network, when CHECKPOINT is a split hide network")
     parser.add_argument("--size", type=int, default=None, help="resize every image to SIZE x SIZE (default: full resolution)")
-    parser.add_argument("--json", type=pathlib.Path, default=None, help="write the summary metrics here")
-    parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-pair metrics here")
-    parser.add_argument("--out", type=pathlib.Path, default=None, help="write error histograms and a result grid (PNG) here")
-    cli.add_key_flags(parser)
-    cli.add_batch_flag(parser)
-    cli.add_force_flag(parser)
+    cli.add_evaluation_flags(parser)
     return parser.parse_args(argv)
 
 
-def evaluate_and_report(args, hide_network, reveal_network, pairs, total):
-    """Shared by eval.py and test.py: evaluates, prints the table, writes JSON/CSV/plots."""
+def evaluate_and_report(args, pairs, total):
+    """Shared by eval.py and test.py: loads the networks, evaluates, prints the table, writes
+    JSON/CSV/plots."""
     from tqdm import tqdm
 
-    from deepsteg import evaluation
+    from deepsteg import evaluation, inference
     from deepsteg.cipher import BlockScrambler
     from deepsteg.reports import write_csv
 
     for path in (args.json, args.csv):
         if path is not None:
             cli.check_output(path, args.force)
+    hide_network = inference.load_network(args.checkpoint, "hide")
+    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal")
     scrambler = BlockScrambler(args.key, args.block_size) if args.key else None
     with tqdm(total=total, unit="pair", desc="evaluating", disable=None) as progress:
         rows, baseline_rows, examples = evaluation.evaluate(hide_network, reveal_network, pairs, scrambler, args.batch_size, progress=progress)
@@ -61,13 +58,11 @@ def main(argv):
     args = parse_args(argv)
     cli.positive("batch_size", args.batch_size)
     cli.positive("size", args.size)
-    from deepsteg import evaluation, inference
+    from deepsteg import evaluation
     from deepsteg.imageio import list_images
 
     total = len(list_images(args.eval_dir))
-    hide_network = inference.load_network(args.checkpoint, "hide")
-    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal")
-    return evaluate_and_report(args, hide_network, reveal_network, evaluation.pairs_from_folder(args.eval_dir, args.size), total)
+    return evaluate_and_report(args, evaluation.pairs_from_folder(args.eval_dir, args.size), total)
 
 
 if __name__ == "__main__":

@@ -20,15 +20,9 @@ def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("testdata", type=pathlib.Path, help="array of pairs (N, 2, H, W, 3) uint8 (.npy)")
     parser.add_argument("checkpoint", type=pathlib.Path, nargs="?", default=None, help="joint model (.keras), or the hide network with --reveal")
-    parser.add_argument("--reveal", type=pathlib.Path, default=None, help="reveal network, when CHECKPOINT is a split hide network")
     parser.add_argument("--make-from", type=pathlib.Path, default=None, help="first build TESTDATA from the pairs of this image folder")
     parser.add_argument("--size", type=int, default=224, help="with --make-from: side the images are resized to")
-    parser.add_argument("--json", type=pathlib.Path, default=None, help="write the summary metrics here")
-    parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-pair metrics here")
-    parser.add_argument("--out", type=pathlib.Path, default=None, help="write error histograms and a result grid (PNG) here")
-    cli.add_key_flags(parser)
-    cli.add_batch_flag(parser)
-    cli.add_force_flag(parser)
+    cli.add_evaluation_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -70,13 +64,10 @@ def main(argv):
     elif args.checkpoint is None:
         raise cli.CliError("give a CHECKPOINT to evaluate, or --make-from FOLDER to build the test data")
     data = load_testdata(args.testdata)
-    from deepsteg import inference
     from eval import evaluate_and_report
 
-    hide_network = inference.load_network(args.checkpoint, "hide")
-    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal")
     pairs = ((pair[0], pair[1], f"secret{index}", f"cover{index}") for index, pair in enumerate(data))
-    return evaluate_and_report(args, hide_network, reveal_network, pairs, len(data))
+    return evaluate_and_report(args, pairs, len(data))
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ def parse_args(argv):
     parser.add_argument("--checkpoint-dir", type=pathlib.Path, default=pathlib.Path("checkpoints/run"), help="where checkpoints go")
     parser.add_argument("--log-dir", type=pathlib.Path, default=None, help="CSV, TensorBoard and image logs (default: CHECKPOINT_DIR/logs)")
     parser.add_argument("--resume", nargs="?", const="last", default=None, help="resume from a checkpoint file, or from CHECKPOINT_DIR/last.keras when given alone")
+    parser.add_argument("--init-from", type=pathlib.Path, default=None, help="start from these weights with a fresh optimiser and schedule (fine-tuning; same preset)")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--verbose", type=int, default=1 if sys.stdout.isatty() else 2, help="Keras verbosity: 1 progress bar, 2 one line per epoch")
     return parser.parse_args(argv)
@@ -73,6 +74,9 @@ def main(argv):
     else:
         schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
         model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule)
+        if args.init_from is not None:
+            training.copy_weights(training.load_model(args.init_from, compile=False), model)
+            print(f"initialised from {args.init_from}")
     training.write_run_config(log_dir, {**vars(args), "backend": keras.backend.backend(), "train_images": len(train_data.files),
                                         "val_images": len(val_data.files), "started": time.strftime("%Y-%m-%d %H:%M:%S")})
     print(f"training on {len(train_data.files)} images, validating on {len(val_data.files)}; backend {keras.backend.backend()}, "
@@ -81,6 +85,9 @@ def main(argv):
     start = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, initial_epoch=initial_epoch,
                         callbacks=callbacks, verbose=args.verbose)
+    from deepsteg.reports import plot_training_curves
+
+    plot_training_curves(log_dir / "training.csv", log_dir / "training_curves.png")
     logs = {key: values[-1] for key, values in history.history.items()}
     hours = (time.perf_counter() - start) / 3600
     print(f"done: {args.epochs - initial_epoch} epochs in {hours:.2f} h; val_loss {logs.get('val_loss', float('nan')):.5f}, "

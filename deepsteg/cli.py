@@ -46,6 +46,24 @@ def add_video_flags(parser):
     add_batch_flag(parser)
 
 
+def add_video_output_flags(parser, measured: str):
+    """``--codec``, ``--csv`` and ``--plot`` of the video scripts; ``measured`` names the metrics."""
+    parser.add_argument("--codec", default=None, choices=["ffv1", "x264rgb", "huffyuv", "png"], help="lossless codec (default: from the extension)")
+    parser.add_argument("--csv", type=pathlib.Path, default=None, help=f"write per-frame {measured} PSNR/SSIM here")
+    parser.add_argument("--plot", type=pathlib.Path, default=None, help=f"plot per-frame {measured} PSNR/SSIM to this PNG")
+
+
+def add_evaluation_flags(parser):
+    """Flags shared by eval.py and test.py: the reveal network, reports, key, batch, force."""
+    parser.add_argument("--reveal", type=pathlib.Path, default=None, help="reveal network, when CHECKPOINT is a split hide network")
+    parser.add_argument("--json", type=pathlib.Path, default=None, help="write the summary metrics here")
+    parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-pair metrics here")
+    parser.add_argument("--out", type=pathlib.Path, default=None, help="write error histograms and a result grid (PNG) here")
+    add_key_flags(parser)
+    add_batch_flag(parser)
+    add_force_flag(parser)
+
+
 def add_model_flag(parser, default, help_text):
     parser.add_argument("--model", type=pathlib.Path, default=default, help=help_text)
 

@@ -44,14 +44,45 @@ def plot_per_frame(path, rows: list[dict], title: str, force: bool = False) -> p
             ssim_axis.plot(frames, [row[key] for row in rows], label=key.replace("_", " "))
     psnr_axis.set_ylabel("PSNR (dB, 0-255)")
     ssim_axis.set_ylabel("SSIM")
-    for axis in (psnr_axis, ssim_axis):
-        axis.set_xlabel("frame")
+    figure.suptitle(title)
+    return _save_figure(figure, (psnr_axis, ssim_axis), "frame", path)
+
+
+def _save_figure(figure, axes, x_label, path) -> pathlib.Path:
+    """Labels and grids the axes, then saves the figure as PNG atomically and closes it."""
+    import matplotlib.pyplot as plt
+
+    for axis in axes:
+        axis.set_xlabel(x_label)
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.suptitle(title)
     figure.tight_layout()
+    path = pathlib.Path(path)
     temporary = temporary_sibling(path)
     figure.savefig(temporary, dpi=100, format="png")
     plt.close(figure)
     os.replace(temporary, path)
     return path
+
+
+def plot_training_curves(csv_path, path) -> pathlib.Path | None:
+    """Plots losses and PSNRs per epoch from a Keras CSV log (train and validation); None if empty."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(csv_path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return None
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    figure, (loss_axis, psnr_axis) = plt.subplots(1, 2, figsize=(12, 4))
+    for key, axis in (("loss", loss_axis), ("val_loss", loss_axis), ("container_psnr", psnr_axis), ("val_container_psnr", psnr_axis),
+                      ("revealed_psnr", psnr_axis), ("val_revealed_psnr", psnr_axis)):
+        if key in rows[0]:
+            axis.plot(epochs, [float(row[key]) for row in rows], label=key.replace("container", "cover").replace("revealed", "secret"))
+    loss_axis.set_yscale("log")
+    loss_axis.set_ylabel("loss")
+    psnr_axis.set_ylabel("PSNR (dB, float tensors)")
+    return _save_figure(figure, (loss_axis, psnr_axis), "epoch", path)

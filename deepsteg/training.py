@@ -84,6 +84,20 @@ def load_model(path, compile: bool = True) -> keras.Model:
         raise ValueError(f"cannot load model {path}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from None
 
 
+def copy_weights(source: keras.Model, target: keras.Model) -> None:
+    """Copies the prep/hide/reveal weights of ``source`` into ``target`` (same preset).
+
+    Raises:
+        ValueError: if the two models' sub-networks differ in shape.
+    """
+    for name in ("prep", "hide", "reveal"):
+        source_weights = source.get_layer(name).get_weights()
+        target_layer = target.get_layer(name)
+        if [w.shape for w in source_weights] != [w.shape for w in target_layer.get_weights()]:
+            raise ValueError(f"cannot initialise from a model with a different {name} network (another --preset?)")
+        target_layer.set_weights(source_weights)
+
+
 def find_resume_checkpoint(directory) -> pathlib.Path | None:
     """The ``last.keras`` checkpoint in ``directory`` if any."""
     candidate = pathlib.Path(directory) / LAST_CHECKPOINT

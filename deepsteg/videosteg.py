@@ -103,10 +103,10 @@ def reveal_video(reveal_network, stego_path, output, key=None, block_size=16, ba
         for batch in videoio.batched(videoio.read_frames(stego_path, max_frames), batch_size):
             first = len(rows)
             revealed = inference.reveal(reveal_network, np.stack(batch))
-            if scrambler is not None:
-                revealed = np.stack([scrambler.unscramble(frame, first + offset) for offset, frame in enumerate(revealed)])
             if first == 0 and key_check:
                 cipher.check_unscrambled(revealed, key, block_size)
+            if scrambler is not None:
+                revealed = np.stack([scrambler.unscramble(frame, first + offset) for offset, frame in enumerate(revealed)])
             for offset, frame in enumerate(revealed):
                 writer.write(frame)
                 row = {"frame": first + offset}

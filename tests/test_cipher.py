@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from deepsteg import imageio
-from deepsteg.cipher import BlockScrambler, blockiness, check_unscrambled, looks_scrambled
+from deepsteg.cipher import SCRAMBLED_BLOCKINESS, BlockScrambler, blockiness, check_unscrambled
 
 
 @pytest.mark.parametrize("shape,block", [((64, 64, 3), 16), ((50, 77, 3), 16), ((33, 35), 8), ((7, 9, 3), 16), ((40, 40, 3), 1)])
@@ -48,12 +48,27 @@ def test_blockiness_detects_scrambling_and_wrong_key(photo_paths):
     for path in photo_paths[:4]:
         photo = imageio.read_image(path)
         scrambled = BlockScrambler("key", 16).scramble(photo, 0)
-        assert not looks_scrambled(photo, 16), path.name
-        assert looks_scrambled(scrambled, 16), path.name
-        assert looks_scrambled(BlockScrambler("other", 16).unscramble(scrambled, 0), 16), path.name
-        assert blockiness(scrambled, 16) > 2 * blockiness(photo, 16)
+        assert blockiness(photo, 16) < SCRAMBLED_BLOCKINESS < blockiness(scrambled, 16), path.name
+        assert blockiness(BlockScrambler("other", 16).unscramble(scrambled, 0), 16) > SCRAMBLED_BLOCKINESS, path.name
+        check_unscrambled(scrambled, "key", 16)  # the right key passes
+        check_unscrambled(photo, None, 16)  # no key, nothing scrambled: passes
+        with pytest.raises(ValueError, match="wrong --key"):
+            check_unscrambled(scrambled, "other", 16)
+        with pytest.raises(ValueError, match="wrong --key"):
+            check_unscrambled(scrambled, "key", 8)
+        with pytest.raises(ValueError, match="sender used --key"):
+            check_unscrambled(scrambled, None, 16)
+
+
+def test_key_check_on_frames_uses_frame_indices(photo_paths):
+    photo = imageio.read_image(photo_paths[1])
+    scrambler = BlockScrambler("video key", 16)
+    frames = [scrambler.scramble(photo, index) for index in (7, 8, 9)]
+    check_unscrambled(frames, "video key", 16, indices=[7, 8, 9])
     with pytest.raises(ValueError, match="wrong --key"):
-        check_unscrambled(scrambled, "other", 16)
-    with pytest.raises(ValueError, match="sender used --key"):
-        check_unscrambled(scrambled, None, 16)
-    check_unscrambled(photo, "key", 16)
+        check_unscrambled(frames, "video key", 16, indices=[0, 1, 2])
+
+
+def test_flat_pictures_pass_the_key_check():
+    flat = np.full((64, 64, 3), 90, np.uint8)
+    check_unscrambled(flat, "any key", 16)

@@ -48,9 +48,13 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     assert len(list(tmp_path.glob("steg_model-01-*.keras"))) == 1
     assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 2
     assert (tmp_path / "logs" / "images" / "epoch_001.png").is_file()
+    assert (tmp_path / "logs" / "training_curves.png").is_file()
     train.main(arguments + ["--epochs", "2", "--resume"])
     assert "resuming" in capsys.readouterr().out
     assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 3
+    finetune = tmp_path / "finetune"
+    train.main(arguments[:-4] + ["--checkpoint-dir", str(finetune), "--verbose", "0", "--epochs", "1", "--init-from", str(tmp_path / "last.keras")])
+    assert "initialised from" in capsys.readouterr().out and (finetune / "last.keras").is_file()
 
 
 def test_train_bad_input(tmp_path, photo_folder, capsys):
