@@ -23,7 +23,7 @@ def parse_args(argv):
     parser.add_argument("--reveal-model", type=pathlib.Path, default=cli.DEFAULT_REVEAL_MODEL, help="reveal network")
     parser.add_argument("--key", default="demo shared key", help="block-shuffle key ('' for none)")
     parser.add_argument("--block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block-shuffle block size")
-    parser.add_argument("--max-frames", type=int, default=60, help="frames to process")
+    parser.add_argument("--max-frames", type=int, default=120, help="frames to process")
     cli.add_batch_flag(parser)
     return parser.parse_args(argv)
 

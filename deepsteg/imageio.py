@@ -92,6 +92,9 @@ def temporary_sibling(path) -> pathlib.Path:
     path = pathlib.Path(path)
     handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent or ".")
     os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(name, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs get the usual permissions
     return pathlib.Path(name)
 
 
