@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import keras
 import numpy as np
@@ -96,8 +94,3 @@ class PairDataset(keras.utils.PyDataset):
         secrets = np.stack(secrets).astype(np.float32) / 255.0
         covers = np.stack(covers).astype(np.float32) / 255.0
         return (secrets, covers), (covers, secrets)
-
-
-def epochs_for(images: int, batch_size: int, steps_per_epoch: int) -> int:
-    """Epochs needed to show ``images`` training pairs."""
-    return max(1, math.ceil(images / (batch_size * steps_per_epoch)))

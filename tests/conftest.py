@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import pathlib
-import shutil
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
 import pytest
 
 from deepsteg import imageio, samples
@@ -75,14 +73,5 @@ def corrupt_file(tmp_path):
     return make
 
 
-def small_rgb(seed=0, height=16, width=16):
-    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
-
-
 def shared_available() -> bool:
     return (SHARED_DATA / "images" / "eval").is_dir()
-
-
-def copy_tree(source, target):
-    shutil.copytree(source, target)
-    return target
