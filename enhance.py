@@ -48,38 +48,23 @@ def _quality(reference, image, rows, index, prefix):
 def main(argv):
     args = parse_args(argv)
     cli.positive("max_frames", args.max_frames)
-    from tqdm import tqdm
-
     from deepsteg import imageio, videoio
     from deepsteg.enhance import EnhanceSettings, enhance
-    from deepsteg.videosteg import summary_of
+    from deepsteg.videosteg import enhance_video, summary_of
 
     settings = EnhanceSettings(args.denoise_strength, args.denoise_color_strength, args.template_window, args.search_window,
                                args.sharpen_amount, args.sharpen_sigma, args.sharpen_threshold)
     is_video = args.input.suffix.lower() in VIDEO_EXTENSIONS
     cli.check_output(args.output, args.force)
-    rows = []
     if is_video:
         videoio.codec_for_path(args.output)
-        info = videoio.probe(args.input)
-        originals = videoio.read_frames(args.original, args.max_frames) if args.original else None
-        with videoio.LosslessVideoWriter(args.output, info.fps, force=args.force) as writer, \
-                tqdm(total=args.max_frames, unit="frame", desc="enhancing", disable=None) as progress:
-            for index, frame in enumerate(videoio.read_frames(args.input, args.max_frames)):
-                enhanced = enhance(frame, settings)
-                writer.write(enhanced)
-                rows.append({"frame": index})
-                reference = next(originals, None) if originals is not None else None
-                if reference is not None:
-                    _quality(reference, frame, rows, index, "before")
-                    _quality(reference, enhanced, rows, index, "after")
-                progress.update(1)
+        rows = enhance_video(args.input, args.output, settings, args.original, args.max_frames, args.force)
     else:
         imageio.check_lossless_image_path(args.output)
         image = imageio.read_image(args.input)
         enhanced = enhance(image, settings)
         imageio.write_image(args.output, enhanced, force=args.force)
-        rows.append({"frame": 0})
+        rows = [{"frame": 0}]
         if args.original:
             reference = imageio.read_image(args.original)
             _quality(reference, image, rows, 0, "before")

@@ -119,6 +119,38 @@ def reveal_video(reveal_network, stego_path, output, key=None, block_size=16, ba
     return {"frames": len(rows), "rows": rows, "seconds": time.perf_counter() - start, "stego": info}
 
 
+def enhance_video(input_path, output, settings=None, original=None, max_frames=None, force=False):
+    """Enhances every frame of a (revealed) video into a lossless video.
+
+    Args:
+        settings: :class:`deepsteg.enhance.EnhanceSettings` (default settings if None).
+        original: optional original secret video; rows then hold ``before_*`` and ``after_*``
+            PSNR/SSIM against it (resized to the frames' size).
+
+    Returns:
+        per-frame rows.
+    """
+    from deepsteg.enhance import EnhanceSettings, enhance
+
+    settings = settings or EnhanceSettings()
+    info = videoio.probe(input_path)
+    originals = videoio.read_frames(original, max_frames) if original is not None else None
+    rows = []
+    with videoio.LosslessVideoWriter(output, info.fps, force=force) as writer, _progress("enhancing", max_frames) as progress:
+        for index, frame in enumerate(videoio.read_frames(input_path, max_frames)):
+            enhanced = enhance(frame, settings)
+            writer.write(enhanced)
+            row = {"frame": index}
+            reference = next(originals, None) if originals is not None else None
+            if reference is not None:
+                reference = resize_to(reference, *frame.shape[:2])
+                row.update(before_psnr=metrics.psnr(reference, frame), before_ssim=metrics.ssim(reference, frame),
+                           after_psnr=metrics.psnr(reference, enhanced), after_ssim=metrics.ssim(reference, enhanced))
+            rows.append(row)
+            progress.update(1)
+    return rows
+
+
 def format_summary(result, prefix):
     """One line: frames, speed, and mean/min of the per-frame metrics with ``prefix``."""
     rows = result["rows"]
