@@ -1,7 +1,11 @@
-"""Evaluate a trained model on a folder of real photos, through 8-bit images, against LSB-4.
+"""Evaluate a trained model on a folder of real photos or videos, through 8-bit images, against LSB-4.
 
-Example:
+A folder of videos is evaluated on full-resolution frames, each clip hiding another clip's frames,
+with per-clip means and minima.
+
+Examples:
     python eval.py ../shared/data/images/eval checkpoints/steg_model.keras --json eval.json --out results/
+    python eval.py ../shared/data/videos checkpoints/steg_model.keras --frames-per-clip 6 --json eval_videos.json
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from deepsteg import cli
 
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("eval_dir", type=pathlib.Path, help="folder of evaluation images (never used in training)")
+    parser.add_argument("eval_dir", type=pathlib.Path, help="folder of evaluation images or videos (never used in training)")
     parser.add_argument("checkpoint", type=pathlib.Path, help="joint model (.keras), or the hide network with --reveal")
     parser.add_argument("--size", type=int, default=None, help="resize every image to SIZE x SIZE (default: full resolution)")
+    parser.add_argument("--frames-per-clip", type=int, default=6, help="videos: frames evaluated per clip")
+    parser.add_argument("--frame-step", type=int, default=20, help="videos: evaluate every FRAME_STEP-th frame from the first")
     cli.add_evaluation_flags(parser)
     return parser.parse_args(argv)
 
 
-def evaluate_and_report(args, pairs, total):
+def evaluate_and_report(args, pairs, total, by_clip: bool = False):
     """Shared by eval.py and test.py: loads the networks, evaluates, prints the table, writes
-    JSON/CSV/plots."""
+    JSON/CSV/plots. With ``by_clip`` (pairs named ``clip@frame``) also prints and saves per-clip
+    means and minima."""
     from tqdm import tqdm
 
     from deepsteg import evaluation, inference
@@ -39,9 +46,12 @@ def evaluate_and_report(args, pairs, total):
     with tqdm(total=total, unit="pair", desc="evaluating", disable=None) as progress:
         rows, baseline_rows, examples = evaluation.evaluate(hide_network, reveal_network, pairs, scrambler, args.batch_size, progress=progress)
     summary, baseline = evaluation.summarize(rows), evaluation.summarize(baseline_rows)
+    clips = evaluation.per_clip(rows) if by_clip else None
+    if clips:
+        print(evaluation.format_clip_table(clips))
     print(evaluation.format_table(summary, baseline))
     if args.json:
-        evaluation.report_json(summary, baseline, args.json)
+        evaluation.report_json(summary, baseline, args.json, clips)
     if args.csv:
         write_csv(args.csv, rows, force=True)
     if args.out:
@@ -58,9 +68,18 @@ def main(argv):
     args = parse_args(argv)
     cli.positive("batch_size", args.batch_size)
     cli.positive("size", args.size)
+    cli.positive("frames_per_clip", args.frames_per_clip)
+    cli.positive("frame_step", args.frame_step)
     from deepsteg import evaluation
-    from deepsteg.imageio import list_images
+    from deepsteg.imageio import IMAGE_EXTENSIONS, list_images
+    from deepsteg.videoio import list_videos
 
+    if not args.eval_dir.is_dir():
+        raise cli.CliError(f"evaluation folder not found: {args.eval_dir}")
+    if not any(path.suffix.lower() in IMAGE_EXTENSIONS for path in args.eval_dir.rglob("*")):
+        total = len(list_videos(args.eval_dir)) * args.frames_per_clip
+        pairs = evaluation.pairs_from_videos(args.eval_dir, args.frames_per_clip, args.frame_step)
+        return evaluate_and_report(args, pairs, total, by_clip=True)
     total = len(list_images(args.eval_dir))
     return evaluate_and_report(args, evaluation.pairs_from_folder(args.eval_dir, args.size), total)
 

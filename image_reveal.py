@@ -36,10 +36,11 @@ def main(argv):
                            "secret; the container must stay in the PNG written by image_hide.py")
     container = imageio.read_image(args.container)
     revealed = inference.reveal(inference.load_network(args.model, "reveal"), container[None])[0]
+    scrambler = cipher.BlockScrambler(args.key, args.block_size) if args.key else None
     if not args.skip_key_check:
-        cipher.check_unscrambled(revealed, args.key, args.block_size)
-    if args.key:
-        revealed = cipher.BlockScrambler(args.key, args.block_size).unscramble(revealed)
+        cipher.check_unscrambled(revealed, scrambler, args.block_size)
+    if scrambler is not None:
+        revealed = scrambler.unscramble(revealed)
     imageio.write_image(args.output, revealed, force=args.force)
     message = f"wrote {args.output} ({revealed.shape[1]}x{revealed.shape[0]})"
     if args.original is not None:

@@ -27,7 +27,8 @@ def parse_args(argv):
     parser.add_argument("--epochs", type=int, default=50, help="epochs to train in total (a resumed run continues up to this)")
     parser.add_argument("--steps-per-epoch", type=int, default=200, help="training steps per epoch")
     parser.add_argument("--val-steps", type=int, default=13, help="validation batches per epoch (fixed pairs)")
-    parser.add_argument("--preset", default="paper", help="network preset: paper, wide, residual, tiny")
+    parser.add_argument("--preset", default="unshuffled",
+                        help="network preset: unshuffled (the shipped model's), residual, paper, wide; tiny and tiny-unshuffled for tests")
     parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
     parser.add_argument("--noise", type=float, default=0.01, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
     parser.add_argument("--no-quantize", action="store_true", help="do not round the container to 8-bit steps in training")

@@ -3,7 +3,7 @@
 Prints images/second for training and frames/second for hide + reveal at a video resolution.
 
 Example:
-    python benchmarks/speed.py --preset residual --batch-size 4 --image-size 64 --steps 20
+    python benchmarks/speed.py --preset unshuffled --batch-size 8 --image-size 64 --steps 20
     python benchmarks/speed.py --no-malloc-fix        # shows the cost of TensorFlow's malloc patch
 """
 
@@ -21,7 +21,7 @@ from deepsteg import cli  # noqa: E402
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("--photos", type=pathlib.Path, default=None, help="training photo folder (default: scikit-image's photos)")
-    parser.add_argument("--preset", default="residual", help="network preset")
+    parser.add_argument("--preset", default="unshuffled", help="network preset")
     parser.add_argument("--batch-size", type=int, default=4, help="training batch size")
     parser.add_argument("--image-size", type=int, default=64, help="training crop size")
     parser.add_argument("--steps", type=int, default=20, help="timed training steps (after 3 warm-up steps)")

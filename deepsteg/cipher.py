@@ -142,7 +142,8 @@ def check_unscrambled(revealed, key, block_size: int, indices=None) -> None:
     Args:
         revealed: the reveal network's raw output (still scrambled if the sender used a key), one
             image (H, W, 3) or a sequence of them.
-        key: the receiver's key, or None.
+        key: the receiver's key, a :class:`BlockScrambler` already made from it (saves deriving
+            it again), or None.
         block_size: the receiver's block size.
         indices: frame indices of ``revealed`` (default 0, 1, ...).
 
@@ -163,7 +164,8 @@ def check_unscrambled(revealed, key, block_size: int, indices=None) -> None:
     other = _median_blockiness([reference.unscramble(image, index) for image, index in zip(images, indices)], block_size)
     if other < SCRAMBLED_BLOCKINESS:
         return
-    right = _median_blockiness([BlockScrambler(key, block_size).unscramble(image, index) for image, index in zip(images, indices)], block_size)
+    scrambler = key if isinstance(key, BlockScrambler) else BlockScrambler(key, block_size)
+    right = _median_blockiness([scrambler.unscramble(image, index) for image, index in zip(images, indices)], block_size)
     if right > WRONG_KEY_RATIO * other:
         raise ValueError(f"the revealed secret still looks block-scrambled: wrong --key or --block-size (used {block_size}) "
                          "(pass --skip-key-check to write it anyway)")

@@ -13,6 +13,14 @@ from deepsteg.imageio import list_images, read_image, resize_to
 METRIC_NAMES = ("psnr", "ssim", "mse", "mae")
 
 
+def _partners(files, folder):
+    """Yields ``(files[i], files[(i + n // 2) % n])``: each file once in each role, never with itself."""
+    if len(files) < 2:
+        raise ValueError(f"need at least two files to pair in {folder}")
+    for index, first in enumerate(files):
+        yield first, files[(index + len(files) // 2) % len(files)]
+
+
 def pairs_from_folder(folder, size: int | None = None):
     """Deterministic (secret, cover, secret_name, cover_name) pairs from an image folder.
 
@@ -20,17 +28,51 @@ def pairs_from_folder(folder, size: int | None = None):
     ``(i + n // 2) % n``, so every image is a secret once and a cover once, never both in a pair.
     Secrets are resized to their cover's size; with ``size`` both are resized to size x size.
     """
-    files = list_images(folder)
-    if len(files) < 2:
-        raise ValueError(f"need at least two images in {folder}")
-    count = len(files)
-    for index, secret_file in enumerate(files):
-        cover_file = files[(index + count // 2) % count]
+    for secret_file, cover_file in _partners(list_images(folder), folder):
         cover = read_image(cover_file)
         if size:
             cover = resize_to(cover, size, size)
         secret = resize_to(read_image(secret_file), *cover.shape[:2])
         yield secret, cover, secret_file.name, cover_file.name
+
+
+def pairs_from_videos(folder, frames_per_clip: int = 6, frame_step: int = 20):
+    """(secret, cover, secret_name, cover_name) pairs of full-resolution frames from a video folder.
+
+    Clip ``i`` (sorted by path) is the cover; the secret is clip ``(i + n // 2) % n`` at the same
+    frame positions (frames 0, ``frame_step``, ...; the secret clip wraps round when shorter),
+    resized to the cover's size. Names are ``clip@frame`` with the clip's path relative to
+    ``folder``, so :func:`per_clip` can group the rows.
+    """
+    from deepsteg.videoio import list_videos, sample_frames
+
+    folder = pathlib.Path(folder)
+    for cover_file, secret_file in _partners(list_videos(folder), folder):
+        covers = sample_frames(cover_file, frames_per_clip, frame_step)
+        secrets = sample_frames(secret_file, frames_per_clip, frame_step)
+        for position, cover in enumerate(covers):
+            secret = resize_to(secrets[position % len(secrets)], *cover.shape[:2])
+            frame = position * frame_step
+            yield (secret, cover, f"{secret_file.relative_to(folder)}@{frame}", f"{cover_file.relative_to(folder)}@{frame}")
+
+
+def per_clip(rows: list[dict]) -> dict:
+    """Groups rows whose cover is named ``clip@frame`` by clip: ``{clip: summary}`` (means and minima)."""
+    clips = {}
+    for row in rows:
+        clips.setdefault(row["cover"].rsplit("@", 1)[0], []).append(row)
+    return {clip: summarize(clip_rows) for clip, clip_rows in clips.items()}
+
+
+def format_clip_table(clips: dict) -> str:
+    """Per-clip means and minima of the cover and secret PSNR (dB) and SSIM."""
+    lines = [f"{'cover clip':<44} {'frames':>6} {'cover PSNR mean/min':>20} {'secret PSNR mean/min':>21} "
+             f"{'cover SSIM':>10} {'secret SSIM mean/min':>21}"]
+    for clip, summary in clips.items():
+        lines.append(f"{clip:<44} {summary['pairs']:>6} {summary['cover_psnr']:>11.2f} / {summary['cover_psnr_min']:<6.2f} "
+                     f"{summary['secret_psnr']:>12.2f} / {summary['secret_psnr_min']:<6.2f} {summary['cover_ssim']:>10.4f} "
+                     f"{summary['secret_ssim']:>12.4f} / {summary['secret_ssim_min']:<6.4f}")
+    return "\n".join(lines)
 
 
 def lsb_baseline(secret: np.ndarray, cover: np.ndarray, bits: int = 4):
@@ -129,10 +171,13 @@ def evaluate(hide_network, reveal_network, pairs, scrambler=None, batch_size: in
     return rows, baseline_rows, examples
 
 
-def report_json(summary: dict, baseline: dict, path) -> None:
-    """Writes the summary JSON (keys ``cover_psnr ... pairs`` plus ``lsb4`` baseline)."""
+def report_json(summary: dict, baseline: dict, path, clips: dict | None = None) -> None:
+    """Writes the summary JSON (keys ``cover_psnr ... pairs`` plus ``lsb4`` baseline, and
+    ``clips`` with per-clip summaries for video folders)."""
     data = {key: summary[key] for key in summary}
     data["lsb4"] = {key: baseline[key] for key in baseline}
+    if clips:
+        data["clips"] = clips
     pathlib.Path(path).write_text(json.dumps(data, indent=2))
 
 

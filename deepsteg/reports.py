@@ -86,3 +86,34 @@ def plot_training_curves(csv_path, path) -> pathlib.Path | None:
     loss_axis.set_ylabel("loss")
     psnr_axis.set_ylabel("PSNR (dB, float tensors)")
     return _save_figure(figure, (loss_axis, psnr_axis), "epoch", path)
+
+
+def plot_run_comparison(runs: dict, path, force: bool = False) -> pathlib.Path:
+    """Validation cover and secret PSNR of several training runs against training time.
+
+    Args:
+        runs: ``{label: training.csv path}`` of Keras CSV logs written by ``train.py`` (they carry
+            ``epoch_seconds``, so runs of different speeds are compared at equal wall-clock time).
+        path: the PNG to write.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    check_output_path(path, force)
+    figure, (cover_axis, secret_axis) = plt.subplots(1, 2, figsize=(12, 4))
+    for label, csv_path in runs.items():
+        with open(csv_path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "epoch_seconds" not in rows[0]:
+            raise ValueError(f"{csv_path}: not a train.py log (no epoch_seconds column)")
+        hours, elapsed = [], 0.0
+        for row in rows:
+            elapsed += float(row["epoch_seconds"]) / 3600
+            hours.append(elapsed)
+        cover_axis.plot(hours, [float(row["val_container_psnr"]) for row in rows], marker=".", label=label)
+        secret_axis.plot(hours, [float(row["val_revealed_psnr"]) for row in rows], marker=".", label=label)
+    cover_axis.set_ylabel("validation cover PSNR (dB)")
+    secret_axis.set_ylabel("validation secret PSNR (dB)")
+    return _save_figure(figure, (cover_axis, secret_axis), "training time (hours)", path)

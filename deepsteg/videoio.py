@@ -29,6 +29,7 @@ CODEC_FOR_EXTENSION = {".mkv": "ffv1", ".avi": "huffyuv", ".mp4": "x264rgb", ".m
 # Decoders and pixel formats that can hold a container exactly (RGB, no chroma subsampling).
 LOSSLESS_DECODERS = {"ffv1", "huffyuv", "ffvhuff", "png", "rawvideo", "utvideo", "magicyuv", "h264", "qtrle", "zlib", "apng"}
 RGB_PIXEL_FORMATS = ("rgb", "bgr", "gbr", "0rgb", "0bgr", "argb", "abgr", "rgba", "bgra", "pal8")
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".y4m")
 
 
 @dataclasses.dataclass
@@ -98,6 +99,22 @@ def read_frames(path, max_frames: int | None = None):
             raise ValueError(f"{path}: decoding failed after {count} frames: {error}") from None
     if count == 0:
         raise ValueError(f"{path}: no frame could be decoded")
+
+
+def list_videos(folder) -> list[pathlib.Path]:
+    """Video files under ``folder`` (recursive), sorted; ``ValueError`` if there are none."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"not a folder: {folder}")
+    files = sorted(path for path in folder.rglob("*") if path.suffix.lower() in VIDEO_EXTENSIONS and path.is_file())
+    if not files:
+        raise ValueError(f"no videos ({', '.join(VIDEO_EXTENSIONS)}) found in {folder}")
+    return files
+
+
+def sample_frames(path, count: int, step: int) -> list[np.ndarray]:
+    """Frames 0, step, 2*step, ... of a video, at most ``count`` of them (fewer for short clips)."""
+    return [frame for index, frame in enumerate(read_frames(path, count * step)) if index % step == 0]
 
 
 def count_frames(path) -> int:

@@ -104,7 +104,7 @@ def reveal_video(reveal_network, stego_path, output, key=None, block_size=16, ba
             first = len(rows)
             revealed = inference.reveal(reveal_network, np.stack(batch))
             if first == 0 and key_check:
-                cipher.check_unscrambled(revealed, key, block_size)
+                cipher.check_unscrambled(revealed, scrambler, block_size)
             if scrambler is not None:
                 revealed = np.stack([scrambler.unscramble(frame, first + offset) for offset, frame in enumerate(revealed)])
             for offset, frame in enumerate(revealed):

@@ -40,3 +40,75 @@ class QuantizeToLevels(keras.layers.Layer):
         config = super().get_config()
         config.update({"levels": self.levels})
         return config
+
+
+class _BlockLayer(keras.layers.Layer):
+    """Base of the space-to-depth layers: holds and serialises ``block_size``."""
+
+    def __init__(self, block_size: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if block_size < 1:
+            raise ValueError(f"block_size must be at least 1, got {block_size}")
+        self.block_size = int(block_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"block_size": self.block_size})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="deepsteg")
+class SpaceToDepth(_BlockLayer):
+    """Moves each ``block_size`` x ``block_size`` patch into channels: (H, W, C) -> (H/b, W/b, b*b*C).
+
+    The "pixel unshuffle" of Shi et al. 2016 (ESPCN). Lossless and cheap: the networks that use it
+    run their convolutions at 1/b of the resolution with b*b times the channels, which is how
+    learned image codecs and HiNet (Jing et al. 2021, a Haar transform is this plus a fixed
+    linear map) keep deep networks affordable. Height and width must be multiples of
+    ``block_size`` (:func:`models.size_multiple` tells callers what to pad to).
+
+    Args:
+        block_size: side of the patch moved into channels.
+        **kwargs: forwarded to ``keras.layers.Layer``.
+    """
+
+    def call(self, inputs):
+        size = self.block_size
+        shape = ops.shape(inputs)
+        batch, height, width, channels = shape[0], shape[1], shape[2], inputs.shape[-1]
+        patches = ops.reshape(inputs, (batch, height // size, size, width // size, size, channels))
+        patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(patches, (batch, height // size, width // size, size * size * channels))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        size = self.block_size
+        return (batch, None if height is None else height // size, None if width is None else width // size,
+                channels * size * size)
+
+
+@keras.saving.register_keras_serializable(package="deepsteg")
+class DepthToSpace(_BlockLayer):
+    """The inverse of :class:`SpaceToDepth` ("pixel shuffle"): (H, W, b*b*C) -> (H*b, W*b, C).
+
+    Args:
+        block_size: side of the patch taken out of channels.
+        **kwargs: forwarded to ``keras.layers.Layer``.
+    """
+
+    def call(self, inputs):
+        size = self.block_size
+        shape = ops.shape(inputs)
+        batch, height, width = shape[0], shape[1], shape[2]
+        channels = inputs.shape[-1] // (size * size)
+        patches = ops.reshape(inputs, (batch, height, width, size, size, channels))
+        patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(patches, (batch, height * size, width * size, channels))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        size = self.block_size
+        if channels % (size * size):
+            raise ValueError(f"channels ({channels}) must be a multiple of block_size**2 ({size * size})")
+        return (batch, None if height is None else height * size, None if width is None else width * size,
+                channels // (size * size))

@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from models import PRESETS, QuantizeToLevels, build_steg_model, get_preset, split_steg_model
+from deepsteg import inference
+from models import PRESETS, DepthToSpace, QuantizeToLevels, SpaceToDepth, build_steg_model, get_preset, size_multiple, split_steg_model
 
 
 def random_batch(seed, height, width, count=2):
@@ -39,8 +40,9 @@ def test_residual_preset_starts_as_identity_on_cover():
     np.testing.assert_allclose(container, covers, atol=1e-6)
 
 
-def test_split_equals_joint_at_inference():
-    model = build_steg_model("tiny", noise_stddev=0.05)
+@pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled"])
+def test_split_equals_joint_at_inference(preset):
+    model = build_steg_model(preset, noise_stddev=0.05)
     hide_network, reveal_network = split_steg_model(model)
     secrets, covers = random_batch(2, 16, 24)
     container, revealed = model.predict([secrets, covers], verbose=0)
@@ -68,8 +70,9 @@ def test_quantize_layer_rounds_in_training_and_passes_through_otherwise():
     assert QuantizeToLevels.from_config(layer.get_config()).levels == 255
 
 
-def test_save_and_load_round_trip(tmp_path):
-    model = build_steg_model("tiny")
+@pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled"])
+def test_save_and_load_round_trip(tmp_path, preset):
+    model = build_steg_model(preset)
     secrets, covers = random_batch(4, 16, 16)
     expected = model.predict([secrets, covers], verbose=0)
     model.save(tmp_path / "model.keras")
@@ -85,3 +88,36 @@ def test_unknown_preset_and_bad_noise():
     with pytest.raises(ValueError, match="noise"):
         build_steg_model("tiny", noise_stddev=-1)
     assert set(PRESETS) >= {"paper", "wide", "residual", "tiny"}
+
+
+def test_space_to_depth_moves_each_block_into_channels_and_back():
+    images = np.arange(2 * 4 * 6 * 3, dtype=np.float32).reshape(2, 4, 6, 3)
+    unshuffled = keras.ops.convert_to_numpy(SpaceToDepth(2)(images))
+    assert unshuffled.shape == (2, 2, 3, 12)
+    # Channels of output pixel (i, j) are the 2x2 block at (2i, 2j) in row-major order.
+    np.testing.assert_array_equal(unshuffled[1, 1, 2], images[1, 2:4, 4:6].reshape(-1))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(DepthToSpace(2)(unshuffled)), images)
+    assert SpaceToDepth.from_config(SpaceToDepth(4).get_config()).block_size == 4
+    with pytest.raises(ValueError, match="block_size"):
+        DepthToSpace(0)
+
+
+def test_unshuffled_preset_starts_as_identity_and_needs_even_sides():
+    model = build_steg_model(get_preset("unshuffled"))
+    assert size_multiple(model) == 2 and size_multiple(build_steg_model("tiny")) == 1
+    secrets, covers = random_batch(5, 16, 24)
+    container, revealed = model.predict([secrets, covers], verbose=0)
+    np.testing.assert_allclose(container, covers, atol=1e-6)
+    assert revealed.shape == (2, 16, 24, 3)
+
+
+@pytest.mark.parametrize("height,width", [(17, 23), (16, 9)])
+def test_inference_pads_odd_sizes_for_unshuffled_networks(height, width):
+    hide_network, reveal_network = split_steg_model(build_steg_model("tiny-unshuffled"))
+    rng = np.random.default_rng(6)
+    secrets, covers = (rng.integers(0, 256, (2, height, width, 3), dtype=np.uint8) for _ in range(2))
+    containers = inference.hide(hide_network, secrets, covers)
+    assert containers.shape == covers.shape and containers.dtype == np.uint8
+    # An untrained residual hide network leaves the cover exactly as it was, odd sides included.
+    np.testing.assert_array_equal(containers, covers)
+    assert inference.reveal(reveal_network, containers).shape == (2, height, width, 3)

@@ -55,6 +55,14 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     finetune = tmp_path / "finetune"
     train.main(arguments[:-4] + ["--checkpoint-dir", str(finetune), "--verbose", "0", "--epochs", "1", "--init-from", str(tmp_path / "last.keras")])
     assert "initialised from" in capsys.readouterr().out and (finetune / "last.keras").is_file()
+    # The two runs' logs compared at equal training time (the ablation plot of checkpoints/README.md).
+    from benchmarks import compare_runs
+
+    plot = tmp_path / "compare.png"
+    compare_runs.main([f"resumed={tmp_path / 'logs' / 'training.csv'}", f"finetuned={finetune / 'logs' / 'training.csv'}", "-o", str(plot)])
+    assert imageio.read_image(plot).shape[1] > 600
+    assert "--force" in run_failing(capsys, compare_runs.main, [f"a={finetune / 'logs' / 'training.csv'}", "-o", str(plot)])
+    assert "LABEL=PATH" in run_failing(capsys, compare_runs.main, [str(finetune / "logs" / "training.csv"), "-o", str(tmp_path / "x.png")])
 
 
 def test_train_bad_input(tmp_path, photo_folder, capsys):
@@ -189,6 +197,22 @@ def test_eval_and_test_scripts(tmp_path, photo_folder, tiny_models, capsys):
     assert np.load(data).shape == (summary["pairs"], 2, 32, 32, 3)
     test_script.main([str(data), str(tiny_models["hide"]), "--reveal", str(tiny_models["reveal"]), "--json", str(tmp_path / "t.json")])
     assert json.loads((tmp_path / "t.json").read_text())["pairs"] == summary["pairs"]
+
+
+def test_eval_on_a_folder_of_videos_reports_each_clip(tmp_path, tiny_models, clip_paths):
+    import shutil
+
+    folder = tmp_path / "videos"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(clip_paths["bikes.mp4"], folder / "sub")
+    shutil.copy(clip_paths["carphone_pristine.mp4"], folder)
+    summary_path = tmp_path / "videos.json"
+    eval_script.main([str(folder), str(tiny_models["joint"]), "--frames-per-clip", "2", "--frame-step", "5", "--json", str(summary_path)])
+    summary = json.loads(summary_path.read_text())
+    assert summary["pairs"] == 4 and set(summary["clips"]) == {"carphone_pristine.mp4", "sub/bikes.mp4"}
+    for clip in summary["clips"].values():
+        assert clip["pairs"] == 2
+        assert clip["cover_psnr_min"] <= clip["cover_psnr"] and clip["secret_ssim_min"] <= clip["secret_ssim"]
 
 
 def test_eval_and_test_bad_input(tmp_path, photo_folder, tiny_models, corrupt_file, capsys):
