@@ -31,6 +31,8 @@ def parse_args(argv):
                         help="network preset: unshuffled (the shipped model's), residual, paper, wide; tiny and tiny-unshuffled for tests")
     parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
     parser.add_argument("--noise", type=float, default=0.01, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
+    parser.add_argument("--scramble-fraction", type=float, default=0.0, help="share of training secrets block-scrambled with random keys (keeps --key quality)")
+    parser.add_argument("--scramble-block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block size of that scrambling")
     parser.add_argument("--no-quantize", action="store_true", help="do not round the container to 8-bit steps in training")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (Adam)")
     parser.add_argument("--lr-schedule", default="cosine", choices=["constant", "exponential", "cosine"], help="learning-rate decay")
@@ -52,13 +54,16 @@ def main(argv):
     import keras
 
     from deepsteg import training
-    from deepsteg.data import PairDataset
+    from deepsteg.data import PairDataset, RandomScrambling
     from models import get_preset
 
     get_preset(args.preset)
     log_dir = args.log_dir or args.checkpoint_dir / "logs"
     keras.utils.set_random_seed(args.seed)
-    train_data = PairDataset(args.train_dirs, args.image_size, args.batch_size, args.steps_per_epoch, augment=True, seed=args.seed)
+    cli.positive("scramble_block_size", args.scramble_block_size)
+    scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size) if args.scramble_fraction else None
+    train_data = PairDataset(args.train_dirs, args.image_size, args.batch_size, args.steps_per_epoch, augment=True, seed=args.seed,
+                             scrambler=scrambler)
     val_data = PairDataset(args.val_dirs, args.val_image_size or args.image_size, args.batch_size, args.val_steps, augment=False, seed=12345)
 
     total_steps = args.epochs * args.steps_per_epoch

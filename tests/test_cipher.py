@@ -72,3 +72,25 @@ def test_key_check_on_frames_uses_frame_indices(photo_paths):
 def test_flat_pictures_pass_the_key_check():
     flat = np.full((64, 64, 3), 90, np.uint8)
     check_unscrambled(flat, "any key", 16)
+
+
+def test_random_scrambling_of_training_secrets(photo_paths):
+    from deepsteg.data import RandomScrambling
+    from deepsteg.imageio import read_image
+
+    photo = read_image(photo_paths[0])[:64, :64]
+    def sorted_blocks(picture):
+        return sorted(bytes(block) for block in picture.reshape(4, 16, 4, 16, 3).swapaxes(1, 2).reshape(16, -1))
+
+    always, never = RandomScrambling(1.0, 16, keys=2), RandomScrambling(0.0, 16)
+    scrambled = [always(photo, index) for index in range(6)]
+    for image in scrambled:
+        assert not np.array_equal(image, photo)
+        assert sorted_blocks(image) == sorted_blocks(photo)  # the same 16 px blocks, moved
+    assert len({image.tobytes() for image in scrambled}) == 6  # keys and frame indices vary
+    assert np.array_equal(never(photo, 3), photo)
+    half = RandomScrambling(0.5, 16, keys=1)
+    changed = sum(not np.array_equal(half(photo, index), photo) for index in range(200))
+    assert 70 < changed < 130
+    with pytest.raises(ValueError, match="fraction"):
+        RandomScrambling(1.5)

@@ -53,7 +53,8 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     assert "resuming" in capsys.readouterr().out
     assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 3
     finetune = tmp_path / "finetune"
-    train.main(arguments[:-4] + ["--checkpoint-dir", str(finetune), "--verbose", "0", "--epochs", "1", "--init-from", str(tmp_path / "last.keras")])
+    train.main(arguments[:-4] + ["--checkpoint-dir", str(finetune), "--verbose", "0", "--epochs", "1", "--init-from", str(tmp_path / "last.keras"),
+                                    "--scramble-fraction", "0.5"])
     assert "initialised from" in capsys.readouterr().out and (finetune / "last.keras").is_file()
     # The two runs' logs compared at equal training time (the ablation plot of checkpoints/README.md).
     from benchmarks import compare_runs
@@ -70,6 +71,8 @@ def test_train_bad_input(tmp_path, photo_folder, capsys):
     assert "nothing to resume" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
                                                                     "--checkpoint-dir", str(tmp_path), "--resume"])
     assert "unknown preset" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "x"])
+    assert "fraction" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
+                                                          "--checkpoint-dir", str(tmp_path), "--scramble-fraction", "2"])
 
 
 def test_split_model(tmp_path, tiny_models, capsys):
