@@ -30,6 +30,8 @@ def parse_args(argv):
     parser.add_argument("--preset", default="unshuffled",
                         help="network preset: unshuffled (the shipped model's), residual, paper, wide; tiny and tiny-unshuffled for tests")
     parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
+    parser.add_argument("--ssim-weight", type=float, default=0.0,
+                        help="add this weight times (1 - SSIM) to the cover and secret MSE terms (0: the paper's MSE loss)")
     parser.add_argument("--noise", type=float, default=0.01, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
     parser.add_argument("--scramble-fraction", type=float, default=0.0, help="share of training secrets block-scrambled with random keys (keeps --key quality)")
     parser.add_argument("--scramble-block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block size of that scrambling")
@@ -41,6 +43,8 @@ def parse_args(argv):
     parser.add_argument("--log-dir", type=pathlib.Path, default=None, help="CSV, TensorBoard and image logs (default: CHECKPOINT_DIR/logs)")
     parser.add_argument("--resume", nargs="?", const="last", default=None, help="resume from a checkpoint file, or from CHECKPOINT_DIR/last.keras when given alone")
     parser.add_argument("--init-from", type=pathlib.Path, default=None, help="start from these weights with a fresh optimiser and schedule (fine-tuning; same preset)")
+    parser.add_argument("--workers", type=int, default=1, help="threads preparing training batches (more on a GPU machine, e.g. 8)")
+    parser.add_argument("--cache-images", action="store_true", help="keep the decoded photos in memory (for fast accelerators)")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--verbose", type=int, default=1 if sys.stdout.isatty() else 2, help="Keras verbosity: 1 progress bar, 2 one line per epoch")
     return parser.parse_args(argv)
@@ -49,7 +53,7 @@ def parse_args(argv):
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr"):
+    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr", "workers"):
         cli.positive(name, getattr(args, name))
     import keras
 
@@ -61,10 +65,16 @@ def main(argv):
     log_dir = args.log_dir or args.checkpoint_dir / "logs"
     keras.utils.set_random_seed(args.seed)
     cli.positive("scramble_block_size", args.scramble_block_size)
+    for name in ("image_size", "val_image_size"):
+        if (getattr(args, name) or args.image_size) < 16:
+            raise cli.CliError(f"--{name.replace('_', '-')} must be at least 16 (the logged SSIM uses an 11x11 window)")
+    if args.ssim_weight < 0:
+        raise cli.CliError(f"--ssim-weight must be >= 0, got {args.ssim_weight}")
     scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size) if args.scramble_fraction else None
     train_data = PairDataset(args.train_dirs, args.image_size, args.batch_size, args.steps_per_epoch, augment=True, seed=args.seed,
-                             scrambler=scrambler)
-    val_data = PairDataset(args.val_dirs, args.val_image_size or args.image_size, args.batch_size, args.val_steps, augment=False, seed=12345)
+                             scrambler=scrambler, cache=args.cache_images, workers=args.workers)
+    val_data = PairDataset(args.val_dirs, args.val_image_size or args.image_size, args.batch_size, args.val_steps, augment=False, seed=12345,
+                           cache=args.cache_images)
 
     total_steps = args.epochs * args.steps_per_epoch
     initial_epoch = 0
@@ -79,7 +89,7 @@ def main(argv):
             raise cli.CliError(f"{resume_path} already trained {initial_epoch} epochs; raise --epochs above that")
     else:
         schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
-        model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule)
+        model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule, args.ssim_weight)
         if args.init_from is not None:
             training.copy_weights(training.load_model(args.init_from, compile=False), model)
             print(f"initialised from {args.init_from}")

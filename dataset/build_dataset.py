@@ -32,16 +32,21 @@ def parse_args(argv):
     parser.add_argument("--val-fraction", type=float, default=0.1, help="share of photos for validation")
     parser.add_argument("--eval-fraction", type=float, default=0.0, help="share of photos for evaluation")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the subset and split")
+    parser.add_argument("--shrink-only", action="store_true", help="never enlarge photos smaller than SIZE (keeps 64x64 Tiny ImageNet photos as they are)")
+    parser.add_argument("--jpeg-quality", type=int, default=None,
+                        help="write JPEG at this quality instead of PNG: a compact copy, e.g. to carry to the GPU machine (default: PNG)")
     cli.add_force_flag(parser)
     return parser.parse_args(argv)
 
 
-def prepare(image, size: int, square: bool):
+def prepare(image, size: int, square: bool, shrink_only: bool = False):
     from deepsteg.data import center_crop
     from deepsteg.imageio import resize_to
 
     height, width = image.shape[:2]
     scale = size / min(height, width)
+    if shrink_only and scale > 1:
+        return image
     image = resize_to(image, max(1, round(height * scale)), max(1, round(width * scale)))
     return center_crop(image, size) if square else image
 
@@ -51,11 +56,13 @@ def main(argv):
     args = parse_args(argv)
     cli.positive("size", args.size)
     cli.positive("count", args.count)
+    if args.jpeg_quality is not None and not 1 <= args.jpeg_quality <= 100:
+        raise cli.CliError(f"--jpeg-quality must be in 1-100, got {args.jpeg_quality}")
     if not 0 <= args.val_fraction < 1 or not 0 <= args.eval_fraction < 1 or args.val_fraction + args.eval_fraction >= 1:
         raise cli.CliError("--val-fraction and --eval-fraction must be in [0, 1) and leave some photos for training")
     from tqdm import tqdm
 
-    from deepsteg.imageio import list_images, read_image, write_image
+    from deepsteg.imageio import list_images, read_image, write_image, write_jpeg
 
     files = list_images(args.sources)
     rng = np.random.default_rng(args.seed)
@@ -66,8 +73,11 @@ def main(argv):
         (args.out / SPLITS[split]).mkdir(parents=True, exist_ok=True)
     counts = dict.fromkeys(SPLITS, 0)
     for index, (path, split) in enumerate(tqdm(list(zip(files, assignment)), unit="photo", disable=None)):
-        target = args.out / SPLITS[split] / f"{index:06d}_{path.stem}.png"
-        write_image(target, prepare(read_image(path), args.size, args.square), force=args.force)
+        image = prepare(read_image(path), args.size, args.square, args.shrink_only)
+        if args.jpeg_quality is None:
+            write_image(args.out / SPLITS[split] / f"{index:06d}_{path.stem}.png", image, force=args.force)
+        else:
+            write_jpeg(args.out / SPLITS[split] / f"{index:06d}_{path.stem}.jpg", image, args.jpeg_quality, force=args.force)
         counts[split] += 1
     print(f"wrote {counts['train']} train, {counts['val']} validation, {counts['eval']} evaluation photos under {args.out}")
     return counts

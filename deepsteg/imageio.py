@@ -104,10 +104,29 @@ def write_image(path, image: np.ndarray, force: bool = False) -> pathlib.Path:
     Raises:
         ValueError: for a lossy extension, an existing file without ``force``, or a write failure.
     """
-    path = check_lossless_image_path(check_output_path(path, force))
+    return _encode_and_write(check_lossless_image_path(check_output_path(path, force)), image, [])
+
+
+def write_jpeg(path, image: np.ndarray, quality: int = 90, force: bool = False) -> pathlib.Path:
+    """Writes an RGB uint8 image as JPEG (lossy: for compact copies of training photos only, never
+    for containers), atomically.
+
+    Raises:
+        ValueError: for another extension, a quality outside 1-100, an existing file without
+            ``force``, or a write failure.
+    """
+    path = check_output_path(path, force)
+    if path.suffix.lower() not in (".jpg", ".jpeg"):
+        raise ValueError(f"write_jpeg writes .jpg files, not {path.name}")
+    if not 1 <= quality <= 100:
+        raise ValueError(f"JPEG quality must be in 1-100, got {quality}")
+    return _encode_and_write(path, image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+
+
+def _encode_and_write(path: pathlib.Path, image: np.ndarray, parameters: list) -> pathlib.Path:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"write_image takes an RGB uint8 (H, W, 3) array, got {image.dtype} {image.shape}")
-    ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        raise ValueError(f"images are written from RGB uint8 (H, W, 3) arrays, got {image.dtype} {image.shape}")
+    ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), parameters)
     if not ok:
         raise ValueError(f"cannot encode {path}")
     temporary = temporary_sibling(path)

@@ -99,3 +99,78 @@ def psnr_tensor(y_true, y_pred):
     y_pred = ops.clip(y_pred, 0.0, 1.0)
     error = ops.mean(ops.square(y_true - y_pred))
     return 10.0 * ops.log(1.0 / ops.maximum(error, 1e-10)) / ops.log(10.0)
+
+
+SSIM_SIGMA = 1.5
+SSIM_RADIUS = 5  # scikit-image's Gaussian window: radius int(3.5 * sigma + 0.5), 11x11
+SSIM_WINDOW = 2 * SSIM_RADIUS + 1
+
+
+def _gaussian_window(channels: int):
+    offsets = np.arange(-SSIM_RADIUS, SSIM_RADIUS + 1, dtype=np.float64)
+    profile = np.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
+    window = np.outer(profile, profile)
+    window /= window.sum()
+    return np.tile(window[:, :, None, None], (1, 1, channels, 1)).astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="deepsteg", name="ssim")
+def ssim_tensor(y_true, y_pred):
+    """Per-image SSIM of float tensors (N, H, W, C) in [0, 1], differentiable (backend-agnostic).
+
+    The same definition as :func:`ssim` (Wang et al. 2004: 11x11 Gaussian window with sigma 1.5,
+    population covariances, constants K1 = 0.01 and K2 = 0.03, border of 5 pixels left out,
+    mean over pixels and channels), written with ``keras.ops`` so that it can be part of a loss.
+    Images must be at least 11x11.
+
+    Returns:
+        A tensor of shape (N,) with one SSIM per image.
+
+    Raises:
+        ValueError: if the images are known to be smaller than the 11x11 window.
+    """
+    y_true = ops.convert_to_tensor(y_true, "float32")
+    y_pred = ops.convert_to_tensor(y_pred, "float32")
+    if any(side is not None and side < SSIM_WINDOW for side in y_true.shape[1:3]):
+        raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {tuple(y_true.shape[1:3])}")
+    window = ops.convert_to_tensor(_gaussian_window(y_true.shape[-1]))
+    c1, c2 = 0.01**2, 0.03**2
+
+    def local_mean(values):
+        return ops.depthwise_conv(values, window, strides=1, padding="valid")
+
+    mean_true, mean_pred = local_mean(y_true), local_mean(y_pred)
+    variance_true = local_mean(y_true * y_true) - mean_true * mean_true
+    variance_pred = local_mean(y_pred * y_pred) - mean_pred * mean_pred
+    covariance = local_mean(y_true * y_pred) - mean_true * mean_pred
+    ssim_map = ((2 * mean_true * mean_pred + c1) * (2 * covariance + c2)) / (
+        (mean_true * mean_true + mean_pred * mean_pred + c1) * (variance_true + variance_pred + c2))
+    return ops.mean(ssim_map, axis=(1, 2, 3))
+
+
+@keras.saving.register_keras_serializable(package="deepsteg")
+class MseSsimLoss(keras.losses.Loss):
+    """``MSE + ssim_weight * (1 - SSIM)`` per image, on float tensors in [0, 1].
+
+    The original project's to-do list proposed an SSIM term: MSE alone lets the hide network
+    spread a fine noise-like residual over flat areas, which costs little PSNR but much SSIM.
+    With ``ssim_weight`` 0 this is plain MSE (Baluja 2017, eq. 1).
+
+    Args:
+        ssim_weight: weight of ``1 - SSIM`` (:func:`ssim_tensor`); must be >= 0.
+    """
+
+    def __init__(self, ssim_weight: float = 0.0, name: str = "mse_ssim", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if ssim_weight < 0:
+            raise ValueError(f"ssim_weight must be >= 0, got {ssim_weight}")
+        self.ssim_weight = float(ssim_weight)
+
+    def call(self, y_true, y_pred):
+        loss = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
+        if self.ssim_weight:
+            loss = loss + self.ssim_weight * (1.0 - ssim_tensor(y_true, y_pred))
+        return loss
+
+    def get_config(self):
+        return {**super().get_config(), "ssim_weight": self.ssim_weight}

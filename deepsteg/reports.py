@@ -77,15 +77,23 @@ def plot_training_curves(csv_path, path) -> pathlib.Path | None:
     if not rows:
         return None
     epochs = [int(row["epoch"]) + 1 for row in rows]
-    figure, (loss_axis, psnr_axis) = plt.subplots(1, 2, figsize=(12, 4))
-    for key, axis in (("loss", loss_axis), ("val_loss", loss_axis), ("container_psnr", psnr_axis), ("val_container_psnr", psnr_axis),
-                      ("revealed_psnr", psnr_axis), ("val_revealed_psnr", psnr_axis)):
+    has_ssim = "val_container_ssim" in rows[0]
+    figure, axes = plt.subplots(1, 3 if has_ssim else 2, figsize=(18 if has_ssim else 12, 4))
+    loss_axis, psnr_axis = axes[0], axes[1]
+    curves = [("loss", loss_axis), ("val_loss", loss_axis)]
+    for output in ("container", "revealed"):
+        curves += [(f"{output}_psnr", psnr_axis), (f"val_{output}_psnr", psnr_axis)]
+        if has_ssim:
+            curves += [(f"{output}_ssim", axes[2]), (f"val_{output}_ssim", axes[2])]
+    for key, axis in curves:
         if key in rows[0]:
             axis.plot(epochs, [float(row[key]) for row in rows], label=key.replace("container", "cover").replace("revealed", "secret"))
     loss_axis.set_yscale("log")
     loss_axis.set_ylabel("loss")
     psnr_axis.set_ylabel("PSNR (dB, float tensors)")
-    return _save_figure(figure, (loss_axis, psnr_axis), "epoch", path)
+    if has_ssim:
+        axes[2].set_ylabel("SSIM (float tensors)")
+    return _save_figure(figure, tuple(axes), "epoch", path)
 
 
 def plot_run_comparison(runs: dict, path, force: bool = False) -> pathlib.Path:

@@ -22,7 +22,8 @@ def run(arguments, tmp_path):
 @pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled"])
 def test_jax_train_resume_split_and_round_trip(tmp_path, photo_folder, photo_paths, preset):
     common = ["train.py", "--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", preset, "--image-size", "16",
-              "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path / "run"), "--verbose", "0"]
+              "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path / "run"), "--verbose", "0",
+              "--ssim-weight", "0.004", "--workers", "2", "--cache-images"]
     assert "backend jax" in run(common + ["--epochs", "1"], tmp_path)
     assert "resuming" in run(common + ["--epochs", "2", "--resume"], tmp_path)
     run(["split_model.py", str(tmp_path / "run" / "last.keras"), "--out-dir", str(tmp_path)], tmp_path)

@@ -53,9 +53,17 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     assert "resuming" in capsys.readouterr().out
     assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 3
     finetune = tmp_path / "finetune"
-    train.main(arguments[:-4] + ["--checkpoint-dir", str(finetune), "--verbose", "0", "--epochs", "1", "--init-from", str(tmp_path / "last.keras"),
-                                    "--scramble-fraction", "0.5"])
+    finetune_arguments = arguments[:-4] + ["--checkpoint-dir", str(finetune), "--verbose", "0", "--scramble-fraction", "0.5", "--ssim-weight", "0.01",
+                                           "--workers", "2", "--cache-images"]
+    train.main(finetune_arguments + ["--epochs", "1", "--init-from", str(tmp_path / "last.keras")])
     assert "initialised from" in capsys.readouterr().out and (finetune / "last.keras").is_file()
+    assert "val_container_ssim" in (finetune / "logs" / "training.csv").read_text().splitlines()[0]
+    # The SSIM loss term is saved with the model, so a resumed run trains on the same loss.
+    train.main(finetune_arguments + ["--epochs", "2", "--resume"])
+    from deepsteg import metrics, training
+
+    resumed = training.load_model(finetune / "last.keras")
+    assert isinstance(resumed.loss["container"], metrics.MseSsimLoss) and resumed.loss["container"].ssim_weight == 0.01
     # The two runs' logs compared at equal training time (the ablation plot of checkpoints/README.md).
     from benchmarks import compare_runs
 
@@ -73,6 +81,10 @@ def test_train_bad_input(tmp_path, photo_folder, capsys):
     assert "unknown preset" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "x"])
     assert "fraction" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
                                                           "--checkpoint-dir", str(tmp_path), "--scramble-fraction", "2"])
+    assert "--ssim-weight" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
+                                                               "--checkpoint-dir", str(tmp_path), "--ssim-weight", "-1"])
+    assert "at least 16" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
+                                                             "--checkpoint-dir", str(tmp_path), "--image-size", "8"])
 
 
 def test_split_model(tmp_path, tiny_models, capsys):
@@ -227,3 +239,16 @@ def test_eval_and_test_bad_input(tmp_path, photo_folder, tiny_models, corrupt_fi
 
 def test_demo_bad_input(tmp_path, capsys):
     assert "not found" in run_failing(capsys, demo.main, ["--out-dir", str(tmp_path), "--hide-model", str(tmp_path / "none.keras")])
+
+
+def test_build_dataset_writes_a_compact_jpeg_copy(tmp_path, photo_folder, capsys):
+    from dataset import build_dataset
+
+    arguments = [str(photo_folder), "--out", str(tmp_path), "--size", "64", "--shrink-only", "--jpeg-quality", "90", "--val-fraction", "0.3"]
+    counts = build_dataset.main(arguments)
+    train, val = sorted((tmp_path / "train_data" / "train").iterdir()), sorted((tmp_path / "val_data" / "validation").iterdir())
+    assert (len(train), len(val)) == (counts["train"], counts["val"]) and counts["val"] == 2
+    assert all(path.suffix == ".jpg" for path in train + val)
+    assert all(min(imageio.read_image(path).shape[:2]) == 64 for path in train + val)
+    assert "--force" in run_failing(capsys, build_dataset.main, arguments)
+    assert "quality" in run_failing(capsys, build_dataset.main, arguments + ["--jpeg-quality", "0"])
