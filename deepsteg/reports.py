@@ -96,32 +96,60 @@ def plot_training_curves(csv_path, path) -> pathlib.Path | None:
     return _save_figure(figure, tuple(axes), "epoch", path)
 
 
-def plot_run_comparison(runs: dict, path, force: bool = False) -> pathlib.Path:
-    """Validation cover and secret PSNR of several training runs against training time.
+def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | None = None) -> pathlib.Path:
+    """Validation cover and secret PSNR (and SSIM, where logged) of training runs against time.
 
     Args:
         runs: ``{label: training.csv path}`` of Keras CSV logs written by ``train.py`` (they carry
             ``epoch_seconds``, so runs of different speeds are compared at equal wall-clock time).
         path: the PNG to write.
+        force: overwrite ``path`` if it exists.
+        parents: ``{label: parent label}`` for fine-tunes (``train.py --init-from``): such a run's
+            curve starts where its parent's ended, so a chain of stages reads as one timeline.
+
+    Raises:
+        ValueError: a log without ``epoch_seconds``, or a parent that is not among ``runs`` or
+            that forms a cycle.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    parents = dict(parents or {})
+    for child, parent in parents.items():
+        if child not in runs or parent not in runs:
+            raise ValueError(f"fine-tune {child!r} of {parent!r}: both must be among the runs {sorted(runs)}")
     check_output_path(path, force)
-    figure, (cover_axis, secret_axis) = plt.subplots(1, 2, figsize=(12, 4))
+    logs = {}
     for label, csv_path in runs.items():
         with open(csv_path, newline="") as handle:
             rows = list(csv.DictReader(handle))
         if not rows or "epoch_seconds" not in rows[0]:
             raise ValueError(f"{csv_path}: not a train.py log (no epoch_seconds column)")
-        hours, elapsed = [], 0.0
+        logs[label] = rows
+
+    def start_hours(label, seen=()):
+        if label not in parents:
+            return 0.0
+        if label in seen:
+            raise ValueError(f"fine-tune chain of {label!r} forms a cycle")
+        parent = parents[label]
+        return start_hours(parent, seen + (label,)) + sum(float(row["epoch_seconds"]) for row in logs[parent]) / 3600
+
+    with_ssim = any(rows[0].get("val_container_ssim") for rows in logs.values())
+    figure, axes = plt.subplots(2 if with_ssim else 1, 2, figsize=(12, 8 if with_ssim else 4), squeeze=False)
+    panels = [("val_container_psnr", "validation cover PSNR (dB)"), ("val_revealed_psnr", "validation secret PSNR (dB)")]
+    if with_ssim:
+        panels += [("val_container_ssim", "validation cover SSIM"), ("val_revealed_ssim", "validation secret SSIM")]
+    for label, rows in logs.items():
+        hours, elapsed = [], start_hours(label)
         for row in rows:
             elapsed += float(row["epoch_seconds"]) / 3600
             hours.append(elapsed)
-        cover_axis.plot(hours, [float(row["val_container_psnr"]) for row in rows], marker=".", label=label)
-        secret_axis.plot(hours, [float(row["val_revealed_psnr"]) for row in rows], marker=".", label=label)
-    cover_axis.set_ylabel("validation cover PSNR (dB)")
-    secret_axis.set_ylabel("validation secret PSNR (dB)")
-    return _save_figure(figure, (cover_axis, secret_axis), "training time (hours)", path)
+        for axis, (column, _) in zip(axes.flat, panels):
+            if rows[0].get(column):
+                axis.plot(hours, [float(row[column]) for row in rows], marker=".", label=label)
+    for axis, (_, title) in zip(axes.flat, panels):
+        axis.set_ylabel(title)
+    return _save_figure(figure, tuple(axes.flat), "training time (hours)", path)

@@ -1,12 +1,13 @@
 """Quality of the shipped model on real photos and video frames, through 8-bit files.
 
 Thresholds are the levels the shipped model reached (checkpoints/README.md), less a few tenths of
-a dB (0.01 SSIM) for numerical differences between machines. Raise them whenever a better model is
-shipped. The second model (`unshuffled`, session 2) raised every PSNR by 7-11 dB and the secret
-SSIM on eval/ by 0.06, but its noise-like residual lowered two SSIMs the first model had reached:
-cover SSIM on eval/ 0.935 -> 0.923 and on the scikit-image photos 0.925 -> 0.899, and secret SSIM on
-those photos 0.829 -> 0.814; those three thresholds were lowered with it, deliberately (issue 3's
-notes), and an SSIM term in the loss is the next step to win them back.
+a dB (0.01 SSIM) for numerical differences between machines, and never below an issue 3 target the
+model has reached (eval/ cover PSNR >= 38 dB, a key costing eval/'s secret <= 1 dB). Raise them
+whenever a better model is shipped. History: the second model (`unshuffled`, session 2) raised every
+PSNR by 7-11 dB but lowered three SSIMs the first model had reached (cover SSIM on eval/ 0.935 and
+on the scikit-image photos 0.925, secret SSIM on those photos 0.829), and those three thresholds
+went down with it; the fourth model (fine-tuned on scrambled secrets with an SSIM loss term,
+session 4) is above the first model on all three again, and every threshold is back above it.
 """
 
 import pytest
@@ -17,9 +18,9 @@ from deepsteg.cipher import BlockScrambler
 
 # Levels reached by the shipped model on each data set (checkpoints/README.md), as
 # (cover PSNR, secret PSNR, cover SSIM, secret SSIM).
-PHOTOS = (35.9, 29.4, 0.89, 0.805)  # reached 36.23 dB, 29.74 dB, 0.899, 0.814
-EVAL_SET = (35.6, 32.7, 0.915, 0.91)  # reached 35.92 dB, 33.04 dB, 0.923, 0.921
-VIDEO_FRAMES = (40.3, 38.3, 0.905, 0.96)  # reached 40.65 dB, 38.63 dB, 0.915, 0.971
+PHOTOS = (38.2, 29.6, 0.928, 0.827)  # reached 38.51 dB, 29.91 dB, 0.938, 0.837
+EVAL_SET = (38.0, 33.4, 0.941, 0.925)  # reached 38.14 dB, 33.71 dB, 0.951, 0.935 (cover: the target)
+VIDEO_FRAMES = (43.0, 37.8, 0.941, 0.971)  # reached 43.34 dB, 38.10 dB, 0.952, 0.981
 
 
 def assert_levels(summary, levels):
@@ -82,17 +83,35 @@ def test_lossy_container_loses_the_secret(networks, photo_paths, tmp_path):
     damaged = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1]
     lossless = metrics.psnr(secret, inference.reveal(reveal_network, container[None])[0])
     lossy = metrics.psnr(secret, inference.reveal(reveal_network, damaged[None])[0])
-    # Measured: JPEG q75 costs the shipped model 12.4 dB (28.9 -> 16.5 dB; the first, weaker model
+    # Measured: JPEG q75 costs the shipped model 12.2 dB (28.6 -> 16.4 dB; the first, weaker model
     # lost only 1.9 dB). This is why the scripts refuse lossy containers.
     assert lossy < lossless - 8
 
 
-@pytest.mark.skipif(not shared_available(), reason="../shared/data is not present")
-def test_shipped_model_on_the_evaluation_set(networks):
-    summary, baseline = run_pairs(networks, evaluation.pairs_from_folder(SHARED_DATA / "images" / "eval"))
+@pytest.fixture(scope="module")
+def evaluation_set(networks):
+    """(plain, keyed) summaries on ../shared/data/images/eval, the model card's evaluation set."""
+    if not shared_available():
+        pytest.skip("../shared/data is not present")
+    folder = SHARED_DATA / "images" / "eval"
+    plain, _ = run_pairs(networks, evaluation.pairs_from_folder(folder))
+    keyed, _ = run_pairs(networks, evaluation.pairs_from_folder(folder), key="model card key")
+    return plain, keyed
+
+
+def test_shipped_model_on_the_evaluation_set(evaluation_set):
+    summary, _ = evaluation_set
     assert summary["pairs"] >= 80
     assert_levels(summary, EVAL_SET)
-    assert summary["cover_psnr"] >= 28.0  # the first model's cover target
+    assert abs(summary["residual_secret_correlation"]) < 0.15, summary  # reached 0.090
+
+
+def test_key_costs_the_evaluation_set_at_most_one_db(evaluation_set):
+    # Issue 3's target, met on eval/ by training on scrambled secrets: 33.71 -> 32.81 dB (-0.90 dB)
+    # with 16 px blocks; the cover loses 1.15 dB (38.14 -> 36.99 dB).
+    plain, keyed = evaluation_set
+    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 1.0, (plain, keyed)
+    assert keyed["cover_psnr"] >= plain["cover_psnr"] - 1.4, (plain, keyed)
 
 
 @pytest.mark.skipif(not shared_available(), reason="../shared/data is not present")
@@ -119,13 +138,14 @@ def plain_and_scrambled(networks, photo_paths):
 
 def test_scrambling_cost_at_the_level_reached(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled
-    # Reached with 16 px blocks: secret 29.56 -> 27.55 dB (-2.0 dB), cover 35.87 -> 34.08 dB.
-    assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 2.3, (plain, scrambled)
-    assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 2.1, (plain, scrambled)
+    # Reached with 16 px blocks: secret 29.66 -> 28.34 dB (-1.33 dB), cover 38.11 -> 36.41 dB
+    # (the model before training on scrambled secrets lost 2.0 dB).
+    assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 1.5, (plain, scrambled)
+    assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 1.9, (plain, scrambled)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 target not met yet: a key costs the shipped model 2.0 dB (needs training on "
-                                       "scrambled secrets); remove this mark when it passes")
+@pytest.mark.xfail(strict=True, reason="issue 3 target not met on these photos yet: a key costs the shipped model 1.33 dB here "
+                                       "(0.90 dB on eval/); remove this mark when it passes")
 def test_scrambling_costs_at_most_one_db(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled
     assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 1.0, (plain, scrambled)

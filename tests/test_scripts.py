@@ -64,12 +64,17 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
 
     resumed = training.load_model(finetune / "last.keras")
     assert isinstance(resumed.loss["container"], metrics.MseSsimLoss) and resumed.loss["container"].ssim_weight == 0.01
-    # The two runs' logs compared at equal training time (the ablation plot of checkpoints/README.md).
+    # The two runs' logs on one timeline, the fine-tune after its parent (the ablation plot of
+    # checkpoints/README.md); SSIM panels appear because the fine-tune logged SSIM.
     from benchmarks import compare_runs
 
     plot = tmp_path / "compare.png"
-    compare_runs.main([f"resumed={tmp_path / 'logs' / 'training.csv'}", f"finetuned={finetune / 'logs' / 'training.csv'}", "-o", str(plot)])
-    assert imageio.read_image(plot).shape[1] > 600
+    logs = [f"resumed={tmp_path / 'logs' / 'training.csv'}", f"finetuned={finetune / 'logs' / 'training.csv'}"]
+    compare_runs.main(logs + ["--after", "finetuned=resumed", "-o", str(plot)])
+    assert imageio.read_image(plot).shape[0] > imageio.read_image(plot).shape[1] * 0.5  # two rows of panels
+    assert "CHILD=PARENT" in run_failing(capsys, compare_runs.main, logs + ["--after", "finetuned=nothing", "-o", str(tmp_path / "y.png")])
+    assert "cycle" in run_failing(capsys, compare_runs.main, logs + ["--after", "finetuned=resumed", "--after", "resumed=finetuned",
+                                                                    "-o", str(tmp_path / "z.png")])
     assert "--force" in run_failing(capsys, compare_runs.main, [f"a={finetune / 'logs' / 'training.csv'}", "-o", str(plot)])
     assert "LABEL=PATH" in run_failing(capsys, compare_runs.main, [str(finetune / "logs" / "training.csv"), "-o", str(tmp_path / "x.png")])
 
