@@ -17,7 +17,15 @@ DEFAULT_TRAIN = [pathlib.Path("dataset/train_data/train")]
 DEFAULT_VAL = [pathlib.Path("dataset/val_data/validation")]
 
 
-def parse_args(argv):
+# On --resume, options not written on the command line are taken from the run's run_config.json:
+# the data and schedule options (so that a resumed run trains on what it started on), and the
+# options the checkpoint itself holds (network, loss, learning-rate schedule), which cannot change.
+RESUMED_OPTIONS = ("train_dirs", "val_dirs", "image_size", "val_image_size", "batch_size", "epochs", "steps_per_epoch",
+                   "val_steps", "scramble_fraction", "scramble_block_size", "seed")
+CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps")
+
+
+def build_parser():
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("--train-dirs", nargs="+", type=pathlib.Path, default=DEFAULT_TRAIN, help="training image folders (recursive)")
     parser.add_argument("--val-dirs", nargs="+", type=pathlib.Path, default=DEFAULT_VAL, help="validation image folders (recursive)")
@@ -41,13 +49,51 @@ def parse_args(argv):
     parser.add_argument("--warmup-steps", type=int, default=200, help="linear warm-up steps (cosine only)")
     parser.add_argument("--checkpoint-dir", type=pathlib.Path, default=pathlib.Path("checkpoints/run"), help="where checkpoints go")
     parser.add_argument("--log-dir", type=pathlib.Path, default=None, help="CSV, TensorBoard and image logs (default: CHECKPOINT_DIR/logs)")
-    parser.add_argument("--resume", nargs="?", const="last", default=None, help="resume from a checkpoint file, or from CHECKPOINT_DIR/last.keras when given alone")
+    parser.add_argument("--resume", nargs="?", const="last", default=None,
+                        help="resume from a checkpoint file, or from CHECKPOINT_DIR/last.keras when given alone; options not given "
+                             "are the run's own (LOG_DIR/run_config.json)")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
+                        help="stop after the last epoch that fits in this many minutes (checkpoints written; continue with --resume)")
     parser.add_argument("--init-from", type=pathlib.Path, default=None, help="start from these weights with a fresh optimiser and schedule (fine-tuning; same preset)")
     parser.add_argument("--workers", type=int, default=1, help="threads preparing training batches (more on a GPU machine, e.g. 8)")
     parser.add_argument("--cache-images", action="store_true", help="keep the decoded photos in memory (for fast accelerators)")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--verbose", type=int, default=1 if sys.stdout.isatty() else 2, help="Keras verbosity: 1 progress bar, 2 one line per epoch")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.resume:
+        inherit_run_options(args, cli.given_options(parser, argv))
+    return args
+
+
+def inherit_run_options(args, given):
+    """Completes a resumed run's options from its run_config.json (see RESUMED_OPTIONS)."""
+    from deepsteg import training
+
+    log_dir = args.log_dir or args.checkpoint_dir / "logs"
+    previous = training.previous_run_config(log_dir)
+    if previous is None:
+        print(f"note: no run_config.json in {log_dir}; options not given take their defaults")
+        return
+    for name in CHECKPOINT_OPTIONS:
+        if name in given and name in previous and getattr(args, name) != previous[name]:
+            raise cli.CliError(f"--{name.replace('_', '-')} cannot change on --resume (the checkpoint has "
+                               f"{previous[name]}); fine-tune with --init-from instead")
+    taken = []
+    for name in RESUMED_OPTIONS + CHECKPOINT_OPTIONS:
+        if name not in given and name in previous:
+            value = previous[name]
+            if name in ("train_dirs", "val_dirs"):
+                value = [pathlib.Path(folder) for folder in value]
+            if value != getattr(args, name):
+                taken.append(f"--{name.replace('_', '-')} {' '.join(map(str, value)) if isinstance(value, list) else value}")
+            setattr(args, name, value)
+    if taken:
+        print(f"resuming with the run's own {', '.join(taken)} ({log_dir / 'run_config.json'})")
 
 
 @cli.run_main
@@ -68,6 +114,8 @@ def main(argv):
     for name in ("image_size", "val_image_size"):
         if (getattr(args, name) or args.image_size) < 16:
             raise cli.CliError(f"--{name.replace('_', '-')} must be at least 16 (the logged SSIM uses an 11x11 window)")
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise cli.CliError(f"--time-limit must be positive, got {args.time_limit}")
     if args.ssim_weight < 0:
         raise cli.CliError(f"--ssim-weight must be >= 0, got {args.ssim_weight}")
     scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size) if args.scramble_fraction else None
@@ -98,6 +146,10 @@ def main(argv):
     print(f"training on {len(train_data.files)} images, validating on {len(val_data.files)}; backend {keras.backend.backend()}, "
           f"preset {args.preset}, {model.count_params():,} parameters")
     callbacks = training.callbacks_for(args.checkpoint_dir, log_dir, val_data, args.batch_size, args.steps_per_epoch, bool(args.resume))
+    time_limit = None
+    if args.time_limit is not None:
+        time_limit = training.TimeLimit(args.time_limit * 60)
+        callbacks.append(time_limit)
     start = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, initial_epoch=initial_epoch,
                         callbacks=callbacks, verbose=args.verbose)
@@ -106,7 +158,10 @@ def main(argv):
     plot_training_curves(log_dir / "training.csv", log_dir / "training_curves.png")
     logs = {key: values[-1] for key, values in history.history.items()}
     hours = (time.perf_counter() - start) / 3600
-    print(f"done: {args.epochs - initial_epoch} epochs in {hours:.2f} h; val_loss {logs.get('val_loss', float('nan')):.5f}, "
+    if time_limit is not None and time_limit.stopped_epoch is not None and time_limit.stopped_epoch + 1 < args.epochs:
+        print(f"stopped at the time limit after epoch {time_limit.stopped_epoch + 1} of {args.epochs}; "
+              f"continue with --resume (the same --epochs and --steps-per-epoch)")
+    print(f"done: {len(history.epoch)} epochs in {hours:.2f} h; val_loss {logs.get('val_loss', float('nan')):.5f}, "
           f"val cover PSNR {logs.get('val_container_psnr', float('nan')):.2f} dB, val secret PSNR {logs.get('val_revealed_psnr', float('nan')):.2f} dB "
           f"(float tensors; run eval.py for uint8 numbers)")
     return 0

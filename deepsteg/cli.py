@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import os
 import pathlib
@@ -66,6 +67,18 @@ def add_evaluation_flags(parser):
 
 def add_model_flag(parser, default, help_text):
     parser.add_argument("--model", type=pathlib.Path, default=default, help=help_text)
+
+
+def given_options(parser: argparse.ArgumentParser, argv) -> set[str]:
+    """The destinations of the options written in ``argv``, as opposed to those left at their defaults.
+
+    Parses ``argv`` again with every default suppressed, so an option given with its default value
+    still counts as given.
+    """
+    shadow = copy.deepcopy(parser)
+    for action in shadow._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(shadow.parse_known_args(argv)[0]))
 
 
 def positive(name: str, value) -> None:

@@ -222,6 +222,37 @@ class Throughput(keras.callbacks.Callback):
             logs["epoch_seconds"] = seconds
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stops training after the epoch that would let the next one run past a wall-clock budget.
+
+    For fixed-length sessions (a rented GPU, a CI job): the epoch's checkpoints are written
+    first, so ``--resume`` continues where the run stopped, on the same learning-rate schedule.
+    The next epoch is expected to take as long as the last one.
+
+    Args:
+        seconds: the budget, counted from the start of training.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"the time limit must be positive, got {seconds} s")
+        self.seconds = float(seconds)
+        self.stopped_epoch = None
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        if now - self.start + (now - self.epoch_start) > self.seconds:
+            self.model.stop_training = True
+            self.stopped_epoch = epoch
+
+
 def callbacks_for(checkpoint_dir, log_dir, validation, batch_size, steps_per_epoch, resuming):
     checkpoint_dir, log_dir = pathlib.Path(checkpoint_dir), pathlib.Path(log_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -244,6 +275,18 @@ def callbacks_for(checkpoint_dir, log_dir, validation, batch_size, steps_per_epo
     except ImportError:
         pass
     return callbacks
+
+
+def previous_run_config(log_dir) -> dict | None:
+    """The last entry of ``LOG_DIR/run_config.json`` (the settings of the run's latest start), if any."""
+    path = pathlib.Path(log_dir) / "run_config.json"
+    if not path.is_file():
+        return None
+    try:
+        runs = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error})") from None
+    return runs[-1] if isinstance(runs, list) and runs and isinstance(runs[-1], dict) else None
 
 
 def write_run_config(log_dir, config: dict):

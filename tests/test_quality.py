@@ -8,6 +8,9 @@ PSNR by 7-11 dB but lowered three SSIMs the first model had reached (cover SSIM 
 on the scikit-image photos 0.925, secret SSIM on those photos 0.829), and those three thresholds
 went down with it; the fourth model (fine-tuned on scrambled secrets with an SSIM loss term,
 session 4) is above the first model on all three again, and every threshold is back above it.
+The fifth model (a GPU fine-tune on 128x128 crops, session 6) raised every level here; a key now
+costs the larger scikit-image photos more in relative terms (1.74 dB against 1.33) although the
+keyed secret itself is 0.8 dB better, so that test asserts the keyed level reached and a cost bound.
 """
 
 import pytest
@@ -18,9 +21,9 @@ from deepsteg.cipher import BlockScrambler
 
 # Levels reached by the shipped model on each data set (checkpoints/README.md), as
 # (cover PSNR, secret PSNR, cover SSIM, secret SSIM).
-PHOTOS = (38.2, 29.6, 0.928, 0.83)  # reached 38.51 dB, 29.91 dB, 0.938, 0.837 (secret SSIM: above the first model's 0.829)
-EVAL_SET = (38.0, 33.4, 0.941, 0.925)  # reached 38.14 dB, 33.71 dB, 0.951, 0.935 (cover: the target)
-VIDEO_FRAMES = (43.0, 37.8, 0.941, 0.971)  # reached 43.34 dB, 38.10 dB, 0.952, 0.981
+PHOTOS = (39.5, 31.3, 0.946, 0.899)  # reached 39.83 dB, 31.60 dB, 0.956, 0.909
+EVAL_SET = (38.5, 34.3, 0.950, 0.952)  # reached 38.76 dB, 34.58 dB, 0.960, 0.962
+VIDEO_FRAMES = (45.3, 39.3, 0.962, 0.979)  # reached 45.65 dB, 39.62 dB, 0.972, 0.989
 
 
 def assert_levels(summary, levels):
@@ -58,7 +61,7 @@ def photo_pairs(photo_paths, limit=768):
 def test_shipped_model_on_scikit_image_photos(networks, photo_paths):
     summary, baseline = run_pairs(networks, photo_pairs(photo_paths))
     assert_levels(summary, PHOTOS)
-    # The residual barely shows the secret's picture (reached -0.06; the first model 0.295).
+    # The residual barely shows the secret's picture (reached -0.02; the first model 0.295).
     assert abs(summary["residual_secret_correlation"]) < 0.15, summary
 
 
@@ -83,7 +86,7 @@ def test_lossy_container_loses_the_secret(networks, photo_paths, tmp_path):
     damaged = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1]
     lossless = metrics.psnr(secret, inference.reveal(reveal_network, container[None])[0])
     lossy = metrics.psnr(secret, inference.reveal(reveal_network, damaged[None])[0])
-    # Measured: JPEG q75 costs the shipped model 12.2 dB (28.6 -> 16.4 dB; the first, weaker model
+    # Measured: JPEG q75 costs the shipped model 14.2 dB (30.7 -> 16.5 dB; the first, weaker model
     # lost only 1.9 dB). This is why the scripts refuse lossy containers.
     assert lossy < lossless - 8
 
@@ -103,12 +106,12 @@ def test_shipped_model_on_the_evaluation_set(evaluation_set):
     summary, _ = evaluation_set
     assert summary["pairs"] >= 80
     assert_levels(summary, EVAL_SET)
-    assert abs(summary["residual_secret_correlation"]) < 0.15, summary  # reached 0.090
+    assert abs(summary["residual_secret_correlation"]) < 0.15, summary  # reached 0.091
 
 
 def test_key_costs_the_evaluation_set_at_most_one_db(evaluation_set):
-    # Issue 3's target, met on eval/ by training on scrambled secrets: 33.71 -> 32.81 dB (-0.90 dB)
-    # with 16 px blocks; the cover loses 1.15 dB (38.14 -> 36.99 dB).
+    # Issue 3's target, met on eval/ by training on scrambled secrets: 34.58 -> 33.68 dB (-0.90 dB)
+    # with 16 px blocks; the cover loses 0.94 dB (38.76 -> 37.82 dB).
     plain, keyed = evaluation_set
     assert keyed["secret_psnr"] >= plain["secret_psnr"] - 1.0, (plain, keyed)
     assert keyed["cover_psnr"] >= plain["cover_psnr"] - 1.4, (plain, keyed)
@@ -138,13 +141,15 @@ def plain_and_scrambled(networks, photo_paths):
 
 def test_scrambling_cost_at_the_level_reached(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled
-    # Reached with 16 px blocks: secret 29.66 -> 28.34 dB (-1.33 dB), cover 38.11 -> 36.41 dB
-    # (the model before training on scrambled secrets lost 2.0 dB).
-    assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 1.5, (plain, scrambled)
+    # Reached with 16 px blocks: secret 30.87 -> 29.14 dB (-1.74 dB), cover 39.25 -> 37.61 dB
+    # (-1.64 dB). The model before (session 4) had 29.66 -> 28.34 dB (-1.33 dB): its keyed secret was
+    # 0.8 dB worse, but the plain one gained more. 32 px blocks cost the same here (-1.74 dB).
+    assert scrambled["secret_psnr"] >= 28.9, (plain, scrambled)
+    assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 1.9, (plain, scrambled)
     assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 1.9, (plain, scrambled)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 target not met on these photos yet: a key costs the shipped model 1.33 dB here "
+@pytest.mark.xfail(strict=True, reason="issue 3 target not met on these photos yet: a key costs the shipped model 1.74 dB here "
                                        "(0.90 dB on eval/); remove this mark when it passes")
 def test_scrambling_costs_at_most_one_db(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled

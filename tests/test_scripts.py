@@ -79,6 +79,33 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     assert "LABEL=PATH" in run_failing(capsys, compare_runs.main, [str(finetune / "logs" / "training.csv"), "-o", str(tmp_path / "x.png")])
 
 
+def test_train_time_limit_then_resume(tmp_path, photo_folder, capsys):
+    """A run cut by --time-limit leaves its checkpoint and continues with --resume on the same settings."""
+    arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny", "--image-size", "16",
+                 "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path),
+                 "--verbose", "0", "--epochs", "3", "--scramble-fraction", "0.5", "--beta", "1.5"]
+    train.main(arguments + ["--time-limit", "0.0001"])  # 6 ms: the first epoch already uses it up
+    output = capsys.readouterr().out
+    assert "stopped at the time limit after epoch 1 of 3" in output and "done: 1 epochs" in output
+    assert (tmp_path / "last.keras").is_file()
+    assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 2
+    # Resuming with nothing but the checkpoint folder trains on the run's own data, crops, epochs
+    # and scrambled secrets (they are not in the checkpoint), and records them.
+    train.main(["--checkpoint-dir", str(tmp_path), "--resume", "--verbose", "0", "--time-limit", "60"])
+    output = capsys.readouterr().out
+    assert "time limit" not in output and "done: 2 epochs" in output
+    assert "--scramble-fraction 0.5" in output and "--epochs 3" in output and "--image-size 16" in output
+    assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 4
+    runs = json.loads((tmp_path / "logs" / "run_config.json").read_text())
+    assert [run["scramble_fraction"] for run in runs] == [0.5, 0.5] and runs[1]["beta"] == 1.5 and runs[1]["resume"] == "last"
+    # What the checkpoint holds (network, loss, schedule) cannot change on --resume.
+    assert "--init-from" in run_failing(capsys, train.main, ["--checkpoint-dir", str(tmp_path), "--resume", "--epochs", "4", "--beta", "2"])
+    from deepsteg import training
+
+    with pytest.raises(ValueError, match="positive"):
+        training.TimeLimit(0)
+
+
 def test_train_bad_input(tmp_path, photo_folder, capsys):
     assert "not found" in run_failing(capsys, train.main, ["--train-dirs", str(tmp_path / "nope"), "--val-dirs", str(photo_folder)])
     assert "nothing to resume" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
@@ -90,6 +117,8 @@ def test_train_bad_input(tmp_path, photo_folder, capsys):
                                                                "--checkpoint-dir", str(tmp_path), "--ssim-weight", "-1"])
     assert "at least 16" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
                                                              "--checkpoint-dir", str(tmp_path), "--image-size", "8"])
+    assert "--time-limit" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
+                                                              "--checkpoint-dir", str(tmp_path), "--time-limit", "0"])
 
 
 def test_split_model(tmp_path, tiny_models, capsys):
