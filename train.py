@@ -99,7 +99,7 @@ def inherit_run_options(args, given):
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr", "workers"):
+    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr", "workers", "time_limit"):
         cli.positive(name, getattr(args, name))
     import keras
 
@@ -114,8 +114,6 @@ def main(argv):
     for name in ("image_size", "val_image_size"):
         if (getattr(args, name) or args.image_size) < 16:
             raise cli.CliError(f"--{name.replace('_', '-')} must be at least 16 (the logged SSIM uses an 11x11 window)")
-    if args.time_limit is not None and args.time_limit <= 0:
-        raise cli.CliError(f"--time-limit must be positive, got {args.time_limit}")
     if args.ssim_weight < 0:
         raise cli.CliError(f"--ssim-weight must be >= 0, got {args.ssim_weight}")
     scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size) if args.scramble_fraction else None
@@ -160,7 +158,7 @@ def main(argv):
     hours = (time.perf_counter() - start) / 3600
     if time_limit is not None and time_limit.stopped_epoch is not None and time_limit.stopped_epoch + 1 < args.epochs:
         print(f"stopped at the time limit after epoch {time_limit.stopped_epoch + 1} of {args.epochs}; "
-              f"continue with --resume (the same --epochs and --steps-per-epoch)")
+              f"continue with --resume")
     print(f"done: {len(history.epoch)} epochs in {hours:.2f} h; val_loss {logs.get('val_loss', float('nan')):.5f}, "
           f"val cover PSNR {logs.get('val_container_psnr', float('nan')):.2f} dB, val secret PSNR {logs.get('val_revealed_psnr', float('nan')):.2f} dB "
           f"(float tensors; run eval.py for uint8 numbers)")

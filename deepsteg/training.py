@@ -277,21 +277,27 @@ def callbacks_for(checkpoint_dir, log_dir, validation, batch_size, steps_per_epo
     return callbacks
 
 
-def previous_run_config(log_dir) -> dict | None:
-    """The last entry of ``LOG_DIR/run_config.json`` (the settings of the run's latest start), if any."""
+def read_run_configs(log_dir) -> list:
+    """The entries of ``LOG_DIR/run_config.json``, one per start of the run (empty when there is none)."""
     path = pathlib.Path(log_dir) / "run_config.json"
     if not path.is_file():
-        return None
+        return []
     try:
         runs = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise ValueError(f"{path} is not valid JSON ({error})") from None
-    return runs[-1] if isinstance(runs, list) and runs and isinstance(runs[-1], dict) else None
+    return runs if isinstance(runs, list) else []
+
+
+def previous_run_config(log_dir) -> dict | None:
+    """The last entry of ``LOG_DIR/run_config.json`` (the settings of the run's latest start), if any."""
+    runs = read_run_configs(log_dir)
+    return runs[-1] if runs and isinstance(runs[-1], dict) else None
 
 
 def write_run_config(log_dir, config: dict):
     pathlib.Path(log_dir).mkdir(parents=True, exist_ok=True)
     path = pathlib.Path(log_dir) / "run_config.json"
-    runs = json.loads(path.read_text()) if path.is_file() else []
+    runs = read_run_configs(log_dir)
     runs.append(config)
     path.write_text(json.dumps(runs, indent=2, default=str))
