@@ -97,16 +97,20 @@ def load_model(path, compile: bool = True) -> keras.Model:
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> None:
-    """Copies the prep/hide/reveal weights of ``source`` into ``target`` (same preset).
+    """Copies the weights of ``source`` into ``target`` (same preset), layer by layer name.
 
     Raises:
-        ValueError: if the two models' sub-networks differ in shape.
+        ValueError: if a layer of ``target`` is missing from ``source`` or differs in shape.
     """
-    for name in ("prep", "hide", "reveal"):
-        source_weights = source.get_layer(name).get_weights()
-        target_layer = target.get_layer(name)
-        if [w.shape for w in source_weights] != [w.shape for w in target_layer.get_weights()]:
-            raise ValueError(f"cannot initialise from a model with a different {name} network (another --preset?)")
+    for target_layer in target.layers:
+        if not target_layer.weights:
+            continue
+        try:
+            source_weights = source.get_layer(target_layer.name).get_weights()
+        except ValueError:
+            source_weights = None
+        if source_weights is None or [w.shape for w in source_weights] != [w.shape for w in target_layer.get_weights()]:
+            raise ValueError(f"cannot initialise from a model with a different {target_layer.name} network (another --preset?)")
         target_layer.set_weights(source_weights)
 
 

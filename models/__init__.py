@@ -1,9 +1,10 @@
 """Networks of Baluja's deep steganography (prep, hide, reveal) and their custom layers."""
 
+from models.invertible import DenseBlock, InvertibleHiding
 from models.layers import DepthToSpace, QuantizeToLevels, SpaceToDepth
 from models.steganet import PRESETS, Preset, build_hide, build_prep, build_reveal, build_steg_model, get_preset, size_multiple, split_steg_model
 
 __all__ = [
-    "PRESETS", "DepthToSpace", "Preset", "QuantizeToLevels", "SpaceToDepth", "build_hide", "build_prep",
+    "PRESETS", "DenseBlock", "DepthToSpace", "InvertibleHiding", "Preset", "QuantizeToLevels", "SpaceToDepth", "build_hide", "build_prep",
     "build_reveal", "build_steg_model", "get_preset", "size_multiple", "split_steg_model",
 ]

@@ -18,6 +18,11 @@ wider at half the cost per pixel. Its sides must be even; :mod:`deepsteg.inferen
 The joint training model adds Gaussian noise (and optionally 8-bit rounding with a straight-through
 gradient) between hide and reveal, in training only, so that the secret is not carried by the
 least significant bits.
+
+The ``invertible`` architecture (HiNet, Jing et al. 2021; :mod:`models.invertible`) replaces the
+three networks by one set of affine coupling blocks on Haar wavelet sub-bands, run forwards to
+hide and backwards to reveal; its joint model holds that one layer (``invertible``) instead of
+``prep``, ``hide`` and ``reveal``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import dataclasses
 import keras
 from keras import layers
 
+from models.invertible import InvertibleHiding
 from models.layers import DepthToSpace, QuantizeToLevels, SpaceToDepth
 
 
@@ -40,11 +46,13 @@ class Preset:
         hide_layers: aggregated layers in the hide network.
         reveal_layers: aggregated layers in the reveal network.
         residual: whether the hide network outputs ``cover + residual`` (zero-initialised).
-        architecture: ``aggregated`` (the paper's parallel 3x3/4x4/5x5 layers at full resolution)
-            or ``unshuffled`` (3x3 residual blocks of ``width`` channels run on a
+        architecture: ``aggregated`` (the paper's parallel 3x3/4x4/5x5 layers at full resolution),
+            ``unshuffled`` (3x3 residual blocks of ``width`` channels run on a
             space-to-depth view at 1/``block_size`` of the resolution; the ``*_layers`` fields
-            then count residual blocks).
-        width: channels of the ``unshuffled`` networks.
+            then count residual blocks) or ``invertible`` (HiNet: ``hide_layers`` coupling
+            blocks whose dense blocks grow by ``width`` channels per convolution; one network
+            hides and, run backwards, reveals, so ``prep_layers`` and ``reveal_layers`` are unused).
+        width: channels of the ``unshuffled`` networks; growth of the ``invertible`` dense blocks.
         block_size: space-to-depth factor of the ``unshuffled`` networks; inputs must have sides
             that are multiples of it (see :func:`size_multiple`).
     """
@@ -71,10 +79,15 @@ PRESETS = {
     # 0.49 M, and 4.4x its training throughput on the project's CPU (benchmarks/speed.py).
     "unshuffled": Preset(residual=True, architecture="unshuffled", width=64, prep_layers=2, hide_layers=4,
                          reveal_layers=6, block_size=2),
+    # HiNet-style invertible network (Jing et al. 2021) at half its depth: 8 affine coupling blocks
+    # on Haar sub-bands, dense blocks growing by 32 channels; 2.0 M parameters shared by hiding
+    # and revealing, 0.50 M multiply-adds per pixel each way.
+    "invertible": Preset(architecture="invertible", hide_layers=8, width=32, residual=True),
     # Tiny configurations for shape and serialisation tests.
     "tiny": Preset(filters=(4, 2, 2), prep_layers=1, hide_layers=2, reveal_layers=2),
     "tiny-unshuffled": Preset(residual=True, architecture="unshuffled", width=8, prep_layers=1, hide_layers=1,
                               reveal_layers=1, block_size=2),
+    "tiny-invertible": Preset(architecture="invertible", hide_layers=1, width=4, residual=True),
 }
 
 
@@ -123,6 +136,8 @@ def size_multiple(model) -> int:
     for layer in model.layers:
         if isinstance(layer, SpaceToDepth):
             multiple = max(multiple, layer.block_size)
+        elif isinstance(layer, InvertibleHiding):
+            multiple = max(multiple, layer.size_multiple)
         elif isinstance(layer, keras.Model):
             multiple = max(multiple, size_multiple(layer))
     return multiple
@@ -196,16 +211,24 @@ def build_steg_model(preset: Preset | str = "paper", noise_stddev: float = 0.01,
         quantize: whether to round the container to 8-bit steps in training (straight-through).
 
     Returns:
-        A ``keras.Model`` named ``steganography`` with sub-models ``prep``, ``hide``, ``reveal``.
+        A ``keras.Model`` named ``steganography`` with sub-models ``prep``, ``hide``, ``reveal``
+        (or, for the ``invertible`` architecture, one ``invertible`` layer called twice).
     """
     if isinstance(preset, str):
         preset = get_preset(preset)
     if noise_stddev < 0:
         raise ValueError(f"noise_stddev must be >= 0, got {noise_stddev}")
-    prep, hide, reveal = build_prep(preset), build_hide(preset), build_reveal(preset)
     secret = keras.Input((None, None, 3), name="secret")
     cover = keras.Input((None, None, 3), name="cover")
-    container = hide([prep(secret), cover])
+    if preset.architecture == "invertible":
+        network = InvertibleHiding(preset.hide_layers, preset.width, name="invertible")
+        container = network([secret, cover])
+
+        def reveal(channel):  # the same weights, run backwards
+            return network(channel, reverse=True)
+    else:
+        prep, hide, reveal = build_prep(preset), build_hide(preset), build_reveal(preset)
+        container = hide([prep(secret), cover])
     channel = container
     if quantize:
         channel = QuantizeToLevels(255, name="quantize")(channel)
@@ -224,16 +247,25 @@ def split_steg_model(model: keras.Model) -> tuple[keras.Model, keras.Model]:
     The hide network is ``(secret, cover) -> container`` (prep + hide, no noise); the reveal
     network is the trained ``reveal`` sub-model. Weights are shared with ``model``.
 
+    For the ``invertible`` architecture both networks use the joint model's one ``invertible``
+    layer, forwards and backwards.
+
     Raises:
-        ValueError: if ``model`` has no ``prep``, ``hide`` and ``reveal`` sub-models.
+        ValueError: if ``model`` has no ``prep``, ``hide`` and ``reveal`` sub-models (nor an
+            ``invertible`` layer).
     """
+    secret = keras.Input((None, None, 3), name="secret")
+    cover = keras.Input((None, None, 3), name="cover")
+    container = keras.Input((None, None, 3), name="container")
+    invertible = [layer for layer in model.layers if isinstance(layer, InvertibleHiding)]
+    if invertible:
+        network = invertible[0]
+        return (keras.Model([secret, cover], network([secret, cover]), name="hide_network"),
+                keras.Model(container, network(container, reverse=True), name="reveal_network"))
     try:
         prep, hide, reveal = (model.get_layer(name) for name in ("prep", "hide", "reveal"))
     except ValueError as error:
         raise ValueError(f"not a steganography model (needs sub-models prep, hide, reveal): {error}") from None
-    secret = keras.Input((None, None, 3), name="secret")
-    cover = keras.Input((None, None, 3), name="cover")
     hide_network = keras.Model([secret, cover], hide([prep(secret), cover]), name="hide_network")
-    container = keras.Input((None, None, 3), name="container")
     reveal_network = keras.Model(container, reveal(container), name="reveal_network")
     return hide_network, reveal_network

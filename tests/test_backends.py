@@ -19,7 +19,7 @@ def run(arguments, tmp_path):
     return result.stdout
 
 
-@pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled"])
+@pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled", "tiny-invertible"])
 def test_jax_train_resume_split_and_round_trip(tmp_path, photo_folder, photo_paths, preset):
     common = ["train.py", "--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", preset, "--image-size", "16",
               "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path / "run"), "--verbose", "0",
@@ -27,7 +27,7 @@ def test_jax_train_resume_split_and_round_trip(tmp_path, photo_folder, photo_pat
     assert "backend jax" in run(common + ["--epochs", "1"], tmp_path)
     assert "resuming" in run(common + ["--epochs", "2", "--resume"], tmp_path)
     run(["split_model.py", str(tmp_path / "run" / "last.keras"), "--out-dir", str(tmp_path)], tmp_path)
-    # photo_paths[1] (chelsea, 300x451) has an odd width: padded for the unshuffled networks.
+    # photo_paths[1] (chelsea, 300x451) has an odd width: padded for the unshuffled and invertible networks.
     run(["image_hide.py", str(photo_paths[0]), str(photo_paths[1]), "-o", str(tmp_path / "c.png"), "--model", str(tmp_path / "hide.keras")], tmp_path)
     run(["image_reveal.py", str(tmp_path / "c.png"), "-o", str(tmp_path / "s.png"), "--model", str(tmp_path / "reveal.keras")], tmp_path)
     assert (tmp_path / "s.png").is_file()

@@ -111,9 +111,9 @@ def test_unshuffled_preset_starts_as_identity_and_needs_even_sides():
     assert revealed.shape == (2, 16, 24, 3)
 
 
-@pytest.mark.parametrize("height,width", [(17, 23), (16, 9)])
-def test_inference_pads_odd_sizes_for_unshuffled_networks(height, width):
-    hide_network, reveal_network = split_steg_model(build_steg_model("tiny-unshuffled"))
+@pytest.mark.parametrize("preset,height,width", [("tiny-unshuffled", 17, 23), ("tiny-unshuffled", 16, 9), ("tiny-invertible", 15, 8)])
+def test_inference_pads_odd_sizes_for_unshuffled_networks(preset, height, width):
+    hide_network, reveal_network = split_steg_model(build_steg_model(preset))
     rng = np.random.default_rng(6)
     secrets, covers = (rng.integers(0, 256, (2, height, width, 3), dtype=np.uint8) for _ in range(2))
     containers = inference.hide(hide_network, secrets, covers)
@@ -121,3 +121,59 @@ def test_inference_pads_odd_sizes_for_unshuffled_networks(height, width):
     # An untrained residual hide network leaves the cover exactly as it was, odd sides included.
     np.testing.assert_array_equal(containers, covers)
     assert inference.reveal(reveal_network, containers).shape == (2, height, width, 3)
+
+
+def randomised(model, seed=7, stddev=0.05):
+    """``model`` with every weight drawn at random (the invertible networks start as the identity)."""
+    rng = np.random.default_rng(seed)
+    for weight in model.weights:
+        weight.assign(rng.normal(0.0, stddev, weight.shape).astype(np.float32))
+    return model
+
+
+def test_haar_transform_is_orthonormal_and_inverts_on_a_photo(photo_paths):
+    from deepsteg.imageio import read_image
+    from models.invertible import haar_forward, haar_inverse
+
+    photo = read_image(photo_paths[0])[:64, :96].astype(np.float32)[None] / 255.0
+    bands = keras.ops.convert_to_numpy(haar_forward(photo))
+    assert bands.shape == (1, 32, 48, 12)
+    # Energy is kept (orthonormal) and the first sub-band is twice the 2x2 mean (the LL band).
+    np.testing.assert_allclose(np.sum(bands ** 2), np.sum(photo ** 2), rtol=1e-5)
+    np.testing.assert_allclose(bands[0, 3, 5, :3], 2 * photo[0, 6:8, 10:12].mean(axis=(0, 1)), atol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(haar_inverse(bands)), photo, atol=1e-6)
+
+
+def test_invertible_couplings_invert_exactly():
+    model = randomised(build_steg_model("tiny-invertible"))
+    network = model.get_layer("invertible")
+    rng = np.random.default_rng(8)
+    secret_bands, cover_bands = (rng.random((2, 8, 12, 12)).astype(np.float32) for _ in range(2))
+    lost, container = network.couple(secret_bands, cover_bands)
+    assert not np.allclose(keras.ops.convert_to_numpy(container), cover_bands, atol=1e-3)
+    recovered_secret, recovered_cover = network.uncouple(lost, container)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(recovered_secret), secret_bands, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(recovered_cover), cover_bands, atol=1e-5)
+
+
+def test_invertible_preset_starts_as_identity_splits_and_round_trips(tmp_path):
+    model = build_steg_model("tiny-invertible", noise_stddev=0.05)
+    assert size_multiple(model) == 2
+    assert [layer.name for layer in model.layers if layer.weights] == ["invertible"]
+    secrets, covers = random_batch(9, 16, 24)
+    container, _ = model.predict([secrets, covers], verbose=0)
+    np.testing.assert_allclose(container, covers, atol=1e-6)
+    randomised(model)
+    container, revealed = model.predict([secrets, covers], verbose=0)
+    assert not np.allclose(container, covers, atol=1e-3) and np.abs(revealed).max() > 1e-3
+    hide_network, reveal_network = split_steg_model(model)
+    split_container = hide_network.predict([secrets, covers], verbose=0)
+    np.testing.assert_allclose(split_container, container, atol=1e-6)
+    np.testing.assert_allclose(reveal_network.predict(split_container, verbose=0), revealed, atol=1e-6)
+    model.save(tmp_path / "model.keras")
+    reveal_network.save(tmp_path / "reveal.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    for a, b in zip((container, revealed), loaded.predict([secrets, covers], verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    reloaded_reveal = keras.saving.load_model(tmp_path / "reveal.keras")
+    np.testing.assert_allclose(reloaded_reveal.predict(split_container, verbose=0), revealed, atol=1e-6)
