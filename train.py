@@ -156,6 +156,11 @@ def main(argv):
     plot_training_curves(log_dir / "training.csv", log_dir / "training_curves.png")
     logs = {key: values[-1] for key, values in history.history.items()}
     hours = (time.perf_counter() - start) / 3600
+    if training.diverged(logs):
+        last = args.checkpoint_dir / training.LAST_CHECKPOINT
+        advice = (f"{last} keeps the last finite epoch: fine-tune from it with --init-from and a lower --lr" if last.is_file()
+                  else "no checkpoint was written: start again with a lower --lr")
+        raise cli.CliError(f"training diverged (NaN or infinite loss) in epoch {history.epoch[-1] + 1}; {advice}")
     if time_limit is not None and time_limit.stopped_epoch is not None and time_limit.stopped_epoch + 1 < args.epochs:
         print(f"stopped at the time limit after epoch {time_limit.stopped_epoch + 1} of {args.epochs}; "
               f"continue with --resume")

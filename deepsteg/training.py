@@ -164,14 +164,33 @@ class ImageLogger(keras.callbacks.Callback):
             self.writer.flush()
 
 
+def diverged(logs) -> bool:
+    """Whether an epoch's logs hold a loss that is NaN or infinite (training blew up)."""
+    return any(key.endswith("loss") and not np.isfinite(value) for key, value in (logs or {}).items())
+
+
+class FiniteModelCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint`` that never writes a model whose epoch ended with a NaN or infinite loss."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not diverged(logs):
+            super().on_epoch_end(epoch, logs)
+
+
 class SaveLast(keras.callbacks.Callback):
-    """Saves the whole model (with optimiser state) to ``last.keras`` atomically after each epoch."""
+    """Saves the whole model (with optimiser state) to ``last.keras`` atomically after each epoch.
+
+    An epoch that ended with a NaN or infinite loss (``TerminateOnNaN`` stops it) is not saved, so
+    ``last.keras`` keeps the last finite epoch to resume or fine-tune from.
+    """
 
     def __init__(self, path):
         super().__init__()
         self.path = pathlib.Path(path)
 
     def on_epoch_end(self, epoch, logs=None):
+        if diverged(logs):
+            return
         temporary = self.path.with_name(f".{self.path.stem}.partial.keras")
         self.model.save(temporary)
         temporary.replace(self.path)
@@ -265,7 +284,7 @@ def callbacks_for(checkpoint_dir, log_dir, validation, batch_size, steps_per_epo
     callbacks = [
         RestoreMallocThresholds(),
         Throughput(batch_size, steps_per_epoch),
-        keras.callbacks.ModelCheckpoint(str(checkpoint_dir / CHECKPOINT_PATTERN), monitor="val_loss", save_best_only=True),
+        FiniteModelCheckpoint(str(checkpoint_dir / CHECKPOINT_PATTERN), monitor="val_loss", save_best_only=True),
         SaveLast(checkpoint_dir / LAST_CHECKPOINT),
         keras.callbacks.CSVLogger(str(log_dir / "training.csv"), append=resuming),
         ImageLogger(log_dir, secrets[:4], covers[:4]),

@@ -126,6 +126,28 @@ def test_train_invertible_preset_and_init_from(tmp_path, photo_folder, capsys):
                                                                              "--init-from", str(tmp_path / "first" / "last.keras")])
 
 
+def test_train_divergence_keeps_the_last_finite_checkpoint(tmp_path, photo_folder, capsys):
+    """A run that blows up stops with a one-line error and never overwrites a checkpoint with NaNs."""
+    message = run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny",
+                                                "--image-size", "16", "--batch-size", "2", "--steps-per-epoch", "4", "--val-steps", "1",
+                                                "--epochs", "2", "--lr", "1e12", "--warmup-steps", "0", "--verbose", "0",
+                                                "--checkpoint-dir", str(tmp_path / "run")])
+    assert "diverged" in message and "lower --lr" in message
+    assert not list((tmp_path / "run").glob("*.keras"))
+    from deepsteg import training
+
+    model = training.new_model("tiny", beta=0.75, noise_stddev=0.01, quantize=True, schedule=1e-3)
+    save_last = training.SaveLast(tmp_path / "last.keras")
+    best = training.FiniteModelCheckpoint(str(tmp_path / "best-{epoch:02d}.keras"), monitor="val_loss", save_best_only=True)
+    for callback in (save_last, best):
+        callback.set_model(model)
+        callback.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.4})
+    saved = (tmp_path / "last.keras").read_bytes()
+    for callback in (save_last, best):
+        callback.on_epoch_end(1, {"loss": float("nan"), "val_loss": float("nan")})
+    assert (tmp_path / "last.keras").read_bytes() == saved and [path.name for path in tmp_path.glob("best-*")] == ["best-01.keras"]
+
+
 def test_train_bad_input(tmp_path, photo_folder, capsys):
     assert "not found" in run_failing(capsys, train.main, ["--train-dirs", str(tmp_path / "nope"), "--val-dirs", str(photo_folder)])
     assert "nothing to resume" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
