@@ -151,6 +151,8 @@ class ImageLogger(keras.callbacks.Callback):
             self.tf = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if diverged(logs):  # NaN images: nothing to show
+            return
         container, revealed = self.model.predict([self.secrets, self.covers], verbose=0)
         grid = result_grid(metrics.to_uint8(self.secrets), metrics.to_uint8(self.covers),
                            metrics.to_uint8(container), metrics.to_uint8(revealed))
