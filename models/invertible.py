@@ -25,17 +25,18 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from models.layers import depth_to_space, space_to_depth
+
 
 def haar_forward(images):
     """Orthonormal 2-D Haar transform: (B, H, W, C) -> (B, H/2, W/2, 4C), sub-bands LL, LH, HL, HH.
 
-    Each sub-band takes ``C`` channels, in that order. Height and width must be even.
+    Each sub-band takes ``C`` channels, in that order: the 2x2 space-to-depth view followed by a
+    fixed 4x4 linear map. Height and width must be even.
     """
-    shape = ops.shape(images)
-    batch, height, width, channels = shape[0], shape[1], shape[2], images.shape[-1]
-    patches = ops.reshape(images, (batch, height // 2, 2, width // 2, 2, channels))
-    top_left, top_right = patches[:, :, 0, :, 0], patches[:, :, 0, :, 1]
-    bottom_left, bottom_right = patches[:, :, 1, :, 0], patches[:, :, 1, :, 1]
+    channels = images.shape[-1]
+    pixels = space_to_depth(images, 2)
+    top_left, top_right, bottom_left, bottom_right = (pixels[..., index * channels:(index + 1) * channels] for index in range(4))
     return 0.5 * ops.concatenate([
         top_left + top_right + bottom_left + bottom_right,
         -top_left + top_right - bottom_left + bottom_right,
@@ -46,18 +47,14 @@ def haar_forward(images):
 
 def haar_inverse(bands):
     """The inverse of :func:`haar_forward`: (B, H/2, W/2, 4C) -> (B, H, W, C)."""
-    shape = ops.shape(bands)
-    batch, height, width = shape[0], shape[1], shape[2]
     channels = bands.shape[-1] // 4
     low, horizontal, vertical, diagonal = (bands[..., index * channels:(index + 1) * channels] for index in range(4))
-    top_left = low - horizontal - vertical + diagonal
-    top_right = low + horizontal - vertical - diagonal
-    bottom_left = low - horizontal + vertical - diagonal
-    bottom_right = low + horizontal + vertical + diagonal
-    top = ops.stack([top_left, top_right], axis=3)  # (B, h, w, 2, C)
-    bottom = ops.stack([bottom_left, bottom_right], axis=3)
-    patches = 0.5 * ops.stack([top, bottom], axis=2)  # (B, h, 2, w, 2, C)
-    return ops.reshape(patches, (batch, height * 2, width * 2, channels))
+    return depth_to_space(0.5 * ops.concatenate([
+        low - horizontal - vertical + diagonal,
+        low + horizontal - vertical - diagonal,
+        low - horizontal + vertical - diagonal,
+        low + horizontal + vertical + diagonal,
+    ], axis=-1), 2)
 
 
 @keras.saving.register_keras_serializable(package="deepsteg")

@@ -42,6 +42,25 @@ class QuantizeToLevels(keras.layers.Layer):
         return config
 
 
+def space_to_depth(inputs, size: int):
+    """(B, H, W, C) -> (B, H/size, W/size, size*size*C); channel (dy*size + dx)*C + c holds pixel (dy, dx)."""
+    shape = ops.shape(inputs)
+    batch, height, width, channels = shape[0], shape[1], shape[2], inputs.shape[-1]
+    patches = ops.reshape(inputs, (batch, height // size, size, width // size, size, channels))
+    patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(patches, (batch, height // size, width // size, size * size * channels))
+
+
+def depth_to_space(inputs, size: int):
+    """The inverse of :func:`space_to_depth`: (B, H, W, size*size*C) -> (B, H*size, W*size, C)."""
+    shape = ops.shape(inputs)
+    batch, height, width = shape[0], shape[1], shape[2]
+    channels = inputs.shape[-1] // (size * size)
+    patches = ops.reshape(inputs, (batch, height, width, size, size, channels))
+    patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
+    return ops.reshape(patches, (batch, height * size, width * size, channels))
+
+
 class _BlockLayer(keras.layers.Layer):
     """Base of the space-to-depth layers: holds and serialises ``block_size``."""
 
@@ -73,12 +92,7 @@ class SpaceToDepth(_BlockLayer):
     """
 
     def call(self, inputs):
-        size = self.block_size
-        shape = ops.shape(inputs)
-        batch, height, width, channels = shape[0], shape[1], shape[2], inputs.shape[-1]
-        patches = ops.reshape(inputs, (batch, height // size, size, width // size, size, channels))
-        patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
-        return ops.reshape(patches, (batch, height // size, width // size, size * size * channels))
+        return space_to_depth(inputs, self.block_size)
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
@@ -97,13 +111,7 @@ class DepthToSpace(_BlockLayer):
     """
 
     def call(self, inputs):
-        size = self.block_size
-        shape = ops.shape(inputs)
-        batch, height, width = shape[0], shape[1], shape[2]
-        channels = inputs.shape[-1] // (size * size)
-        patches = ops.reshape(inputs, (batch, height, width, size, size, channels))
-        patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
-        return ops.reshape(patches, (batch, height * size, width * size, channels))
+        return depth_to_space(inputs, self.block_size)
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape

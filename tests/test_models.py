@@ -112,7 +112,7 @@ def test_unshuffled_preset_starts_as_identity_and_needs_even_sides():
 
 
 @pytest.mark.parametrize("preset,height,width", [("tiny-unshuffled", 17, 23), ("tiny-unshuffled", 16, 9), ("tiny-invertible", 15, 8)])
-def test_inference_pads_odd_sizes_for_unshuffled_networks(preset, height, width):
+def test_inference_pads_odd_sizes_for_half_resolution_networks(preset, height, width):
     hide_network, reveal_network = split_steg_model(build_steg_model(preset))
     rng = np.random.default_rng(6)
     secrets, covers = (rng.integers(0, 256, (2, height, width, 3), dtype=np.uint8) for _ in range(2))
