@@ -21,7 +21,7 @@ DEFAULT_VAL = [pathlib.Path("dataset/val_data/validation")]
 # the data and schedule options (so that a resumed run trains on what it started on), and the
 # options the checkpoint itself holds (network, loss, learning-rate schedule), which cannot change.
 RESUMED_OPTIONS = ("train_dirs", "val_dirs", "image_size", "val_image_size", "batch_size", "epochs", "steps_per_epoch",
-                   "val_steps", "scramble_fraction", "scramble_block_size", "seed")
+                   "val_steps", "scramble_fraction", "scramble_block_size", "seed", "clip_norm")
 CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps")
 
 
@@ -45,6 +45,8 @@ def build_parser():
     parser.add_argument("--scramble-block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block size of that scrambling")
     parser.add_argument("--no-quantize", action="store_true", help="do not round the container to 8-bit steps in training")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (Adam)")
+    parser.add_argument("--clip-norm", type=float, default=None,
+                        help="clip gradients to this global L2 norm (off by default; may change on --resume to rescue a run)")
     parser.add_argument("--lr-schedule", default="cosine", choices=["constant", "exponential", "cosine"], help="learning-rate decay")
     parser.add_argument("--warmup-steps", type=int, default=200, help="linear warm-up steps (cosine only)")
     parser.add_argument("--checkpoint-dir", type=pathlib.Path, default=pathlib.Path("checkpoints/run"), help="where checkpoints go")
@@ -99,7 +101,7 @@ def inherit_run_options(args, given):
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr", "workers", "time_limit"):
+    for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr", "workers", "time_limit", "clip_norm"):
         cli.positive(name, getattr(args, name))
     import keras
 
@@ -129,13 +131,17 @@ def main(argv):
         if resume_path is None:
             raise cli.CliError(f"nothing to resume: no {training.LAST_CHECKPOINT} in {args.checkpoint_dir}")
         model = training.load_model(resume_path, compile=True)
+        if args.clip_norm is not None:
+            training.set_clip_norm(model, args.clip_norm)
         initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // args.steps_per_epoch
         print(f"resuming from {resume_path} at epoch {initial_epoch} (step {initial_epoch * args.steps_per_epoch})")
+        train_data.start_at_epoch(initial_epoch)  # new crops and pairs, not a replay of the first epochs
         if initial_epoch >= args.epochs:
             raise cli.CliError(f"{resume_path} already trained {initial_epoch} epochs; raise --epochs above that")
     else:
         schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
-        model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule, args.ssim_weight)
+        model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule, args.ssim_weight,
+                                   args.clip_norm)
         if args.init_from is not None:
             training.copy_weights(training.load_model(args.init_from, compile=False), model)
             print(f"initialised from {args.init_from}")

@@ -5,6 +5,7 @@ Prints images/second for training and frames/second for hide + reveal at a video
 Example:
     python benchmarks/speed.py --preset unshuffled --batch-size 8 --image-size 64 --steps 20
     python benchmarks/speed.py --no-malloc-fix        # shows the cost of TensorFlow's malloc patch
+    python benchmarks/speed.py --dtype-policy mixed_bfloat16   # fast only where the hardware has bf16 units
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ def parse_args(argv):
     parser.add_argument("--steps", type=int, default=20, help="timed training steps (after 3 warm-up steps)")
     parser.add_argument("--frame-size", default="176x144", help="WIDTHxHEIGHT of the inference benchmark")
     parser.add_argument("--frames", type=int, default=16, help="frames in the inference benchmark")
+    parser.add_argument("--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                        help="Keras dtype policy of the networks (the two outputs stay float32)")
     parser.add_argument("--no-malloc-fix", action="store_true", help="leave TensorFlow's malloc patch in place")
     return parser.parse_args(argv)
 
@@ -35,20 +38,34 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     import keras
-    import numpy as np
-
-    from deepsteg import inference, samples, training
-    from deepsteg.data import PairDataset
-    from models import split_steg_model
 
     folder = args.photos
     if folder is None:
         import shutil
         import tempfile
 
+        from deepsteg import samples
+
         folder = pathlib.Path(tempfile.mkdtemp(prefix="speed-photos-"))
         for path in samples.skimage_photos():
             shutil.copy(path, folder)
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(args.dtype_policy)
+    try:
+        return measure(args, folder)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def measure(args, folder):
+    """Times training steps and hide + reveal under the dtype policy already set."""
+    import keras
+    import numpy as np
+
+    from deepsteg import inference, training
+    from deepsteg.data import PairDataset
+    from models import split_steg_model
+
     model = training.new_model(args.preset, 0.75, 0.01, True, 1e-3)
     data = PairDataset(folder, args.image_size, args.batch_size, args.steps + 3, seed=0)
 
@@ -70,7 +87,7 @@ def main(argv):
     for _ in range(max(1, args.frames // args.batch_size)):
         inference.reveal(reveal_network, inference.hide(hide_network, frames, frames))
     frame_rate = max(1, args.frames // args.batch_size) * args.batch_size / (time.perf_counter() - start)
-    print(f"backend {keras.backend.backend()}, preset {args.preset}: training {train_rate:.2f} images/s "
+    print(f"backend {keras.backend.backend()}, preset {args.preset}, {args.dtype_policy}: training {train_rate:.2f} images/s "
           f"({args.image_size}x{args.image_size}, batch {args.batch_size}, malloc fix {'off' if args.no_malloc_fix else 'on'}); "
           f"hide+reveal {frame_rate:.2f} frames/s at {width}x{height}")
     return {"train_images_per_second": train_rate, "frames_per_second": frame_rate}

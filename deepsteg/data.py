@@ -71,6 +71,16 @@ class PairDataset(keras.utils.PyDataset):
     def on_epoch_end(self):
         self.epoch += 1
 
+    def start_at_epoch(self, epoch: int) -> None:
+        """Makes the next epoch's batches those of epoch ``epoch`` (0-based) of an uninterrupted run.
+
+        Batches are drawn from ``(seed, epoch, index)``, so a resumed run that calls this goes on
+        with new crops and pairs instead of replaying the ones of its first epochs.
+        """
+        if epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        self.epoch = int(epoch)
+
     def _read(self, index):
         if self.cache is None:
             return read_image(self.files[index])

@@ -8,7 +8,7 @@ import pathlib
 import numpy as np
 
 from deepsteg import inference, metrics
-from deepsteg.imageio import list_images, read_image, resize_to
+from deepsteg.imageio import list_images, read_image, resize_to, write_text_atomic
 
 METRIC_NAMES = ("psnr", "ssim", "mse", "mae")
 
@@ -178,7 +178,7 @@ def report_json(summary: dict, baseline: dict, path, clips: dict | None = None) 
     data["lsb4"] = {key: baseline[key] for key in baseline}
     if clips:
         data["clips"] = clips
-    pathlib.Path(path).write_text(json.dumps(data, indent=2))
+    write_text_atomic(path, json.dumps(data, indent=2))
 
 
 def format_table(summary: dict, baseline: dict) -> str:

@@ -129,14 +129,31 @@ def _encode_and_write(path: pathlib.Path, image: np.ndarray, parameters: list) -
     ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), parameters)
     if not ok:
         raise ValueError(f"cannot encode {path}")
+    return write_through_temporary(path, lambda handle: encoded.tofile(handle))
+
+
+def write_through_temporary(path, write) -> pathlib.Path:
+    """Calls ``write(binary file handle)`` on a temporary sibling of ``path``, then renames it to
+    ``path``: a failure half-way leaves whatever was at ``path`` untouched.
+
+    Raises:
+        ValueError: if the file cannot be written.
+    """
+    path = pathlib.Path(path)
     temporary = temporary_sibling(path)
     try:
-        encoded.tofile(str(temporary))
+        with open(temporary, "wb") as handle:
+            write(handle)
         os.replace(temporary, path)
     except OSError as error:
         temporary.unlink(missing_ok=True)
         raise ValueError(f"cannot write {path}: {error.strerror}") from None
     return path
+
+
+def write_text_atomic(path, text: str) -> pathlib.Path:
+    """Writes UTF-8 ``text`` to ``path`` through a temporary file and a rename."""
+    return write_through_temporary(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -149,13 +166,4 @@ def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def atomic_save_npy(path, array: np.ndarray) -> pathlib.Path:
     """Saves a NumPy array to ``path`` (.npy) through a temporary file and a rename."""
-    path = pathlib.Path(path)
-    temporary = temporary_sibling(path)
-    try:
-        with open(temporary, "wb") as handle:
-            np.save(handle, array, allow_pickle=False)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise ValueError(f"cannot write {path}: {error.strerror}") from None
-    return path
+    return write_through_temporary(path, lambda handle: np.save(handle, array, allow_pickle=False))

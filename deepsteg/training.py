@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import pathlib
 import time
 
@@ -10,7 +12,7 @@ import keras
 import numpy as np
 
 from deepsteg import metrics
-from deepsteg.imageio import write_image
+from deepsteg.imageio import write_image, write_text_atomic
 from models import build_steg_model
 
 CHECKPOINT_PATTERN = "steg_model-{epoch:02d}-{val_loss:.4f}.keras"
@@ -54,20 +56,26 @@ def default_jit_compile():
     return False if keras.backend.backend() == "tensorflow" else "auto"
 
 
-def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=None, ssim_weight: float = 0.0) -> keras.Model:
+def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=None, ssim_weight: float = 0.0,
+                  clip_norm: float | None = None) -> keras.Model:
     """Compiles with Adam and loss ``MSE(cover) + beta * MSE(secret)`` (Baluja 2017, eq. 1).
 
     Args:
         ssim_weight: when positive, each term becomes ``MSE + ssim_weight * (1 - SSIM)``
             (:class:`deepsteg.metrics.MseSsimLoss`), the SSIM term of the original to-do list.
+        clip_norm: when given, gradients are scaled down to this global L2 norm before each Adam
+            step (Pascanu et al. 2013), a guard against the rare huge gradients that can start a
+            divergence; None (the default) does not clip.
     """
     if jit_compile is None:
         jit_compile = default_jit_compile()
     if beta <= 0:
         raise ValueError(f"beta must be positive, got {beta}")
+    if clip_norm is not None and clip_norm <= 0:
+        raise ValueError(f"clip_norm must be positive, got {clip_norm}")
     loss = metrics.MseSsimLoss(ssim_weight) if ssim_weight else "mse"
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
         loss={"container": loss, "revealed": loss},
         loss_weights={"container": 1.0, "revealed": beta},
         metrics={"container": [psnr_metric(), ssim_metric()], "revealed": [psnr_metric(), ssim_metric()]},
@@ -76,9 +84,22 @@ def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=No
     return model
 
 
-def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0):
+def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0, clip_norm: float | None = None):
     return compile_model(build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize), beta, schedule,
-                         ssim_weight=ssim_weight)
+                         ssim_weight=ssim_weight, clip_norm=clip_norm)
+
+
+def set_clip_norm(model: keras.Model, clip_norm: float) -> None:
+    """Sets the global gradient-norm clipping of a compiled (e.g. resumed) model's optimiser.
+
+    The optimiser reads it when the training step is built, so this takes effect at the next
+    ``fit``; it is saved with the optimiser in later checkpoints.
+    """
+    if clip_norm <= 0:
+        raise ValueError(f"clip_norm must be positive, got {clip_norm}")
+    optimizer = model.optimizer
+    optimizer.clipnorm = optimizer.clipvalue = None
+    optimizer.global_clipnorm = float(clip_norm)
 
 
 def load_model(path, compile: bool = True) -> keras.Model:
@@ -286,7 +307,9 @@ def callbacks_for(checkpoint_dir, log_dir, validation, batch_size, steps_per_epo
     callbacks = [
         RestoreMallocThresholds(),
         Throughput(batch_size, steps_per_epoch),
-        FiniteModelCheckpoint(str(checkpoint_dir / CHECKPOINT_PATTERN), monitor="val_loss", save_best_only=True),
+        # On --resume the best val_loss so far comes from the CSV log: only a better epoch is a new "best" file.
+        FiniteModelCheckpoint(str(checkpoint_dir / CHECKPOINT_PATTERN), monitor="val_loss", save_best_only=True,
+                              initial_value_threshold=best_logged(log_dir / "training.csv", "val_loss") if resuming else None),
         SaveLast(checkpoint_dir / LAST_CHECKPOINT),
         keras.callbacks.CSVLogger(str(log_dir / "training.csv"), append=resuming),
         ImageLogger(log_dir, secrets[:4], covers[:4]),
@@ -300,6 +323,22 @@ def callbacks_for(checkpoint_dir, log_dir, validation, batch_size, steps_per_epo
     except ImportError:
         pass
     return callbacks
+
+
+def best_logged(csv_path, column: str) -> float | None:
+    """The lowest finite value of ``column`` in a Keras CSV log (None when there is none)."""
+    path = pathlib.Path(csv_path)
+    if not path.is_file():
+        return None
+    with open(path, newline="") as handle:
+        values = []
+        for row in csv.DictReader(handle):
+            try:
+                values.append(float(row.get(column) or "nan"))
+            except ValueError:
+                continue
+    finite = [value for value in values if math.isfinite(value)]
+    return min(finite) if finite else None
 
 
 def read_run_configs(log_dir) -> list:
@@ -325,4 +364,4 @@ def write_run_config(log_dir, config: dict):
     path = pathlib.Path(log_dir) / "run_config.json"
     runs = read_run_configs(log_dir)
     runs.append(config)
-    path.write_text(json.dumps(runs, indent=2, default=str))
+    write_text_atomic(path, json.dumps(runs, indent=2, default=str))

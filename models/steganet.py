@@ -236,8 +236,9 @@ def build_steg_model(preset: Preset | str = "paper", noise_stddev: float = 0.01,
         channel = layers.GaussianNoise(noise_stddev, name="noise")(channel)
     revealed = reveal(channel)
     # Identity layers give the two outputs stable names for losses, metrics and logs.
-    container_out = layers.Identity(name="container")(container)
-    revealed_out = layers.Identity(name="revealed")(revealed)
+    # float32 even under a mixed-precision policy: the losses and metrics are computed in float32.
+    container_out = layers.Identity(name="container", dtype="float32")(container)
+    revealed_out = layers.Identity(name="revealed", dtype="float32")(revealed)
     return keras.Model([secret, cover], [container_out, revealed_out], name="steganography")
 
 

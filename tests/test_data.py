@@ -28,6 +28,19 @@ def test_validation_is_fixed_and_training_changes_every_epoch(photo_folder):
     assert not np.array_equal(first, training[1][0][0])
 
 
+def test_a_resumed_dataset_goes_on_where_an_uninterrupted_one_is(photo_folder):
+    uninterrupted = PairDataset(photo_folder, image_size=32, batch_size=4, steps=2, seed=5)
+    first_epoch = uninterrupted[0][0][0]
+    for _ in range(3):
+        uninterrupted.on_epoch_end()
+    resumed = PairDataset(photo_folder, image_size=32, batch_size=4, steps=2, seed=5)
+    resumed.start_at_epoch(3)
+    assert np.array_equal(resumed[0][0][0], uninterrupted[0][0][0])
+    assert not np.array_equal(resumed[0][0][0], first_epoch)
+    with pytest.raises(ValueError, match="epoch"):
+        resumed.start_at_epoch(-1)
+
+
 def test_cached_photos_give_the_same_batches(photo_folder):
     plain = PairDataset(photo_folder, image_size=32, batch_size=4, steps=2, seed=3)
     cached = PairDataset(photo_folder, image_size=32, batch_size=4, steps=2, seed=3, cache=True)

@@ -177,3 +177,23 @@ def test_invertible_preset_starts_as_identity_splits_and_round_trips(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
     reloaded_reveal = keras.saving.load_model(tmp_path / "reveal.keras")
     np.testing.assert_allclose(reloaded_reveal.predict(split_container, verbose=0), revealed, atol=1e-6)
+
+
+@pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled", "tiny-invertible"])
+def test_mixed_precision_keeps_float32_outputs_and_weights(preset):
+    """Under ``mixed_bfloat16`` (for accelerators with bf16 units) the networks compute in bf16 but
+    keep float32 weights, and the two outputs the losses see are float32."""
+    from deepsteg import training
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = training.new_model(preset, beta=0.75, noise_stddev=0.01, quantize=True, schedule=1e-3)
+        secrets, covers = random_batch(10, 16, 16)
+        container, revealed = model([secrets, covers], training=False)
+        history = model.fit([secrets, covers], {"container": covers, "revealed": secrets}, epochs=1, batch_size=2, verbose=0)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert keras.backend.standardize_dtype(container.dtype) == keras.backend.standardize_dtype(revealed.dtype) == "float32"
+    assert {weight.dtype for weight in model.weights} == {"float32"}
+    assert np.isfinite(history.history["loss"][0])

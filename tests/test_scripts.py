@@ -80,8 +80,14 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     assert "LABEL=PATH" in run_failing(capsys, compare_runs.main, [str(finetune / "logs" / "training.csv"), "-o", str(tmp_path / "x.png")])
 
 
-def test_train_time_limit_then_resume(tmp_path, photo_folder, capsys):
-    """A run cut by --time-limit leaves its checkpoint and continues with --resume on the same settings."""
+def test_train_time_limit_then_resume(tmp_path, photo_folder, capsys, monkeypatch):
+    """A run cut by --time-limit leaves its checkpoint and continues with --resume on the same settings
+    and on the training batches of the epoch it resumes at."""
+    from deepsteg.data import PairDataset
+
+    started_at = []
+    original_start = PairDataset.start_at_epoch
+    monkeypatch.setattr(PairDataset, "start_at_epoch", lambda self, epoch: (started_at.append(epoch), original_start(self, epoch)))
     arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny", "--image-size", "16",
                  "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path),
                  "--verbose", "0", "--epochs", "3", "--scramble-fraction", "0.5", "--beta", "1.5"]
@@ -94,7 +100,7 @@ def test_train_time_limit_then_resume(tmp_path, photo_folder, capsys):
     # and scrambled secrets (they are not in the checkpoint), and records them.
     train.main(["--checkpoint-dir", str(tmp_path), "--resume", "--verbose", "0", "--time-limit", "60"])
     output = capsys.readouterr().out
-    assert "time limit" not in output and "done: 2 epochs" in output
+    assert "time limit" not in output and "done: 2 epochs" in output and started_at == [1]
     assert "--scramble-fraction 0.5" in output and "--epochs 3" in output and "--image-size 16" in output
     assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 4
     runs = json.loads((tmp_path / "logs" / "run_config.json").read_text())
@@ -126,6 +132,43 @@ def test_train_invertible_preset_and_init_from(tmp_path, photo_folder, capsys):
                                                                              "--init-from", str(tmp_path / "first" / "last.keras")])
 
 
+def test_train_clip_norm_bounds_the_updates_and_can_be_set_on_resume(tmp_path, photo_folder, capsys):
+    """--clip-norm reaches Adam (from the start and when set on --resume) and is kept in checkpoints.
+
+    Gradients clipped to a global norm of 1e-12 fall far below Adam's epsilon (1e-7), so its steps
+    shrink to almost nothing: the weights stay put where an unclipped epoch moves them.
+    """
+    from deepsteg import training
+
+    arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny", "--image-size", "16",
+                 "--batch-size", "2", "--steps-per-epoch", "3", "--val-steps", "1", "--verbose", "0", "--lr", "1e-2",
+                 "--lr-schedule", "constant"]
+
+    def weights(path):
+        return np.concatenate([np.ravel(w) for w in training.load_model(path, compile=False).get_weights()])
+
+    keras.utils.set_random_seed(1)  # the initial weights of train.py's --seed 1
+    initial = np.concatenate([np.ravel(w) for w in training.new_model("tiny", 0.75, 0.01, True, 1e-2).get_weights()])
+    train.main(arguments + ["--epochs", "1", "--checkpoint-dir", str(tmp_path / "free")])
+    moved = np.abs(weights(tmp_path / "free" / "last.keras") - initial).max()
+    train.main(arguments + ["--epochs", "1", "--checkpoint-dir", str(tmp_path / "clipped"), "--clip-norm", "1e-12"])
+    assert np.abs(weights(tmp_path / "clipped" / "last.keras") - initial).max() < moved / 100
+    assert training.load_model(tmp_path / "clipped" / "last.keras").optimizer.global_clipnorm == pytest.approx(1e-12)
+    # A free run resumed with clipping (the rescue of a run about to diverge): Adam's momentum keeps
+    # moving the weights, but gets no new gradient, so each of the 3 steps only decays it by beta_1.
+    def momenta(path):
+        optimizer = training.load_model(path).optimizer
+        return np.concatenate([np.ravel(keras.ops.convert_to_numpy(v)) for v in optimizer.variables if v.path.endswith("_momentum")])
+
+    before = momenta(tmp_path / "free" / "last.keras")
+    train.main(["--checkpoint-dir", str(tmp_path / "free"), "--resume", "--epochs", "2", "--clip-norm", "1e-12", "--verbose", "0"])
+    np.testing.assert_allclose(momenta(tmp_path / "free" / "last.keras"), before * 0.9 ** 3, rtol=1e-4, atol=1e-12)
+    assert training.load_model(tmp_path / "free" / "last.keras").optimizer.global_clipnorm == pytest.approx(1e-12)
+    runs = json.loads((tmp_path / "free" / "logs" / "run_config.json").read_text())
+    assert [run["clip_norm"] for run in runs] == [None, 1e-12]
+    assert "--clip-norm" in run_failing(capsys, train.main, arguments + ["--checkpoint-dir", str(tmp_path / "bad"), "--clip-norm", "0"])
+
+
 def test_train_divergence_keeps_the_last_finite_checkpoint(tmp_path, photo_folder, capsys):
     """A run that blows up stops with a one-line error and never overwrites a checkpoint with NaNs."""
     message = run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny",
@@ -146,6 +189,28 @@ def test_train_divergence_keeps_the_last_finite_checkpoint(tmp_path, photo_folde
     for callback in (save_last, best):
         callback.on_epoch_end(1, {"loss": float("nan"), "val_loss": float("nan")})
     assert (tmp_path / "last.keras").read_bytes() == saved and [path.name for path in tmp_path.glob("best-*")] == ["best-01.keras"]
+
+
+def test_resumed_run_keeps_its_best_val_loss(tmp_path, photo_folder):
+    """After --resume, a "best" checkpoint is written only for an epoch better than every logged one."""
+    from deepsteg import training
+    from deepsteg.data import PairDataset
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "training.csv").write_text("epoch,loss,val_loss\n0,0.5,0.30\n1,0.4,0.20\n2,nan,nan\n")
+    assert training.best_logged(logs / "training.csv", "val_loss") == 0.20
+    assert training.best_logged(logs / "missing.csv", "val_loss") is None
+    validation = PairDataset(photo_folder, 16, 2, 1, augment=False, seed=0)
+    model = training.new_model("tiny", beta=0.75, noise_stddev=0.01, quantize=True, schedule=1e-3)
+    for resuming, expected in ((True, ["steg_model-05-0.1000.keras"]), (False, ["steg_model-04-0.2500.keras", "steg_model-05-0.1000.keras"])):
+        checkpoints = tmp_path / f"resuming_{resuming}"
+        callbacks = training.callbacks_for(checkpoints, logs, validation, 2, 1, resuming=resuming)
+        best = next(callback for callback in callbacks if isinstance(callback, training.FiniteModelCheckpoint))
+        best.set_model(model)
+        best.on_epoch_end(3, {"loss": 0.3, "val_loss": 0.25})  # worse than the logged 0.20
+        best.on_epoch_end(4, {"loss": 0.1, "val_loss": 0.10})
+        assert sorted(path.name for path in checkpoints.glob("steg_model-*.keras")) == expected
 
 
 def test_train_bad_input(tmp_path, photo_folder, capsys):
