@@ -22,7 +22,7 @@ DEFAULT_VAL = [pathlib.Path("dataset/val_data/validation")]
 # options the checkpoint itself holds (network, loss, learning-rate schedule), which cannot change.
 RESUMED_OPTIONS = ("train_dirs", "val_dirs", "image_size", "val_image_size", "batch_size", "epochs", "steps_per_epoch",
                    "val_steps", "scramble_fraction", "scramble_block_size", "seed", "clip_norm")
-CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps")
+CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps", "dtype_policy")
 
 
 def build_parser():
@@ -36,7 +36,8 @@ def build_parser():
     parser.add_argument("--steps-per-epoch", type=int, default=200, help="training steps per epoch")
     parser.add_argument("--val-steps", type=int, default=13, help="validation batches per epoch (fixed pairs)")
     parser.add_argument("--preset", default="unshuffled",
-                        help="network preset: unshuffled (the shipped model's), residual, paper, wide; tiny and tiny-unshuffled for tests")
+                        help="network preset: unshuffled (the shipped model's), invertible (HiNet-style, the strongest), residual, paper, wide; "
+                             "tiny, tiny-unshuffled and tiny-invertible for tests")
     parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
     parser.add_argument("--ssim-weight", type=float, default=0.0,
                         help="add this weight times (1 - SSIM) to the cover and secret MSE terms (0: the paper's MSE loss)")
@@ -56,6 +57,9 @@ def build_parser():
                              "are the run's own (LOG_DIR/run_config.json)")
     parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                         help="stop after the last epoch that fits in this many minutes (checkpoints written; continue with --resume)")
+    parser.add_argument("--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16"],
+                        help="compute precision: mixed_bfloat16 computes in bf16 with float32 weights, outputs and loss (for GPUs "
+                             "with bf16 units; slow on CPUs without them); checkpoints keep it, inference always runs in float32")
     parser.add_argument("--init-from", type=pathlib.Path, default=None, help="start from these weights with a fresh optimiser and schedule (fine-tuning; same preset)")
     parser.add_argument("--workers", type=int, default=1, help="threads preparing training batches (more on a GPU machine, e.g. 8)")
     parser.add_argument("--cache-images", action="store_true", help="keep the decoded photos in memory (for fast accelerators)")
@@ -141,14 +145,14 @@ def main(argv):
     else:
         schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
         model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule, args.ssim_weight,
-                                   args.clip_norm)
+                                   args.clip_norm, args.dtype_policy)
         if args.init_from is not None:
             training.copy_weights(training.load_model(args.init_from, compile=False), model)
             print(f"initialised from {args.init_from}")
     training.write_run_config(log_dir, {**vars(args), "backend": keras.backend.backend(), "train_images": len(train_data.files),
                                         "val_images": len(val_data.files), "started": time.strftime("%Y-%m-%d %H:%M:%S")})
     print(f"training on {len(train_data.files)} images, validating on {len(val_data.files)}; backend {keras.backend.backend()}, "
-          f"preset {args.preset}, {model.count_params():,} parameters")
+          f"preset {args.preset}, {model.count_params():,} parameters, {args.dtype_policy}")
     callbacks = training.callbacks_for(args.checkpoint_dir, log_dir, val_data, args.batch_size, args.steps_per_epoch, bool(args.resume))
     time_limit = None
     if args.time_limit is not None:

@@ -84,9 +84,52 @@ def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=No
     return model
 
 
-def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0, clip_norm: float | None = None):
-    return compile_model(build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize), beta, schedule,
-                         ssim_weight=ssim_weight, clip_norm=clip_norm)
+DTYPE_POLICIES = ("float32", "mixed_bfloat16")
+
+
+def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0, clip_norm: float | None = None,
+              dtype_policy: str = "float32"):
+    """Builds and compiles a joint model; ``dtype_policy`` ``mixed_bfloat16`` computes in bf16 with
+    float32 weights, outputs and loss (for accelerators with bf16 units; see :func:`float32_copy`)."""
+    if dtype_policy not in DTYPE_POLICIES:
+        raise ValueError(f"dtype policy must be one of {', '.join(DTYPE_POLICIES)}, got {dtype_policy!r}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(dtype_policy)
+    try:
+        model = build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    return compile_model(model, beta, schedule, ssim_weight=ssim_weight, clip_norm=clip_norm)
+
+
+def _float32_config(config):
+    """``config`` (a serialised Keras object) with every reduced-precision compute dtype made float32."""
+    if isinstance(config, list):
+        return [_float32_config(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name", "")).startswith("mixed_"):
+        return {**config, "config": {**config["config"], "name": "float32"}}
+    converted = {key: _float32_config(value) for key, value in config.items()}
+    if converted.get("dtype") in ("bfloat16", "float16"):  # the recorded dtypes of symbolic tensors
+        converted["dtype"] = "float32"
+    return converted
+
+
+def float32_copy(model: keras.Model) -> keras.Model:
+    """``model`` itself if it computes in float32, else an uncompiled float32 rebuild with its weights.
+
+    Models trained under ``mixed_bfloat16`` keep float32 weights but their saved configuration
+    makes every layer compute in bf16 when loaded; inference (split networks, eval, the hide and
+    reveal scripts) always runs in float32, which is exact and fast on CPUs without bf16 units.
+    """
+    config = keras.saving.serialize_keras_object(model)
+    converted = _float32_config(config)
+    if converted == config:
+        return model
+    rebuilt = keras.saving.deserialize_keras_object(converted)
+    rebuilt.set_weights(model.get_weights())
+    return rebuilt
 
 
 def set_clip_norm(model: keras.Model, clip_norm: float) -> None:
@@ -105,6 +148,10 @@ def set_clip_norm(model: keras.Model, clip_norm: float) -> None:
 def load_model(path, compile: bool = True) -> keras.Model:
     """Loads a ``.keras`` steganography model (custom objects are registered on import).
 
+    With ``compile=False`` (inference, splitting, initialising a fine-tune) a model trained under
+    a mixed-precision policy comes back computing in float32 (:func:`float32_copy`); with
+    ``compile=True`` (resuming) it keeps its policy.
+
     Raises:
         ValueError: if the file is missing or not a readable Keras model.
     """
@@ -112,9 +159,10 @@ def load_model(path, compile: bool = True) -> keras.Model:
     if not path.is_file():
         raise ValueError(f"model not found: {path}")
     try:
-        return keras.saving.load_model(path, compile=compile)
+        model = keras.saving.load_model(path, compile=compile)
     except Exception as error:  # Keras raises many types for corrupt archives.
         raise ValueError(f"cannot load model {path}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}") from None
+    return model if compile else float32_copy(model)
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> None:

@@ -19,12 +19,13 @@ def run(arguments, tmp_path):
     return result.stdout
 
 
-@pytest.mark.parametrize("preset", ["tiny", "tiny-unshuffled", "tiny-invertible"])
-def test_jax_train_resume_split_and_round_trip(tmp_path, photo_folder, photo_paths, preset):
+@pytest.mark.parametrize("preset, dtype_policy", [("tiny", "float32"), ("tiny-unshuffled", "float32"), ("tiny-invertible", "float32"),
+                                                  ("tiny-invertible", "mixed_bfloat16")])
+def test_jax_train_resume_split_and_round_trip(tmp_path, photo_folder, photo_paths, preset, dtype_policy):
     common = ["train.py", "--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", preset, "--image-size", "16",
               "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path / "run"), "--verbose", "0",
               "--ssim-weight", "0.004", "--workers", "2", "--cache-images"]
-    assert "backend jax" in run(common + ["--epochs", "1"], tmp_path)
+    assert "backend jax" in run(common + ["--epochs", "1", "--dtype-policy", dtype_policy], tmp_path)
     assert "resuming" in run(common + ["--epochs", "2", "--resume"], tmp_path)
     run(["split_model.py", str(tmp_path / "run" / "last.keras"), "--out-dir", str(tmp_path)], tmp_path)
     # photo_paths[1] (chelsea, 300x451) has an odd width: padded for the unshuffled and invertible networks.

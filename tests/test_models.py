@@ -185,15 +185,12 @@ def test_mixed_precision_keeps_float32_outputs_and_weights(preset):
     keep float32 weights, and the two outputs the losses see are float32."""
     from deepsteg import training
 
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
-        model = training.new_model(preset, beta=0.75, noise_stddev=0.01, quantize=True, schedule=1e-3)
-        secrets, covers = random_batch(10, 16, 16)
-        container, revealed = model([secrets, covers], training=False)
-        history = model.fit([secrets, covers], {"container": covers, "revealed": secrets}, epochs=1, batch_size=2, verbose=0)
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    model = training.new_model(preset, beta=0.75, noise_stddev=0.01, quantize=True, schedule=1e-3, dtype_policy="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is left as it was
+    assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in model.layers}
+    secrets, covers = random_batch(10, 16, 16)
+    container, revealed = model([secrets, covers], training=False)
+    history = model.fit([secrets, covers], {"container": covers, "revealed": secrets}, epochs=1, batch_size=2, verbose=0)
     assert keras.backend.standardize_dtype(container.dtype) == keras.backend.standardize_dtype(revealed.dtype) == "float32"
     assert {weight.dtype for weight in model.weights} == {"float32"}
     assert np.isfinite(history.history["loss"][0])

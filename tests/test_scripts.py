@@ -132,6 +132,43 @@ def test_train_invertible_preset_and_init_from(tmp_path, photo_folder, capsys):
                                                                              "--init-from", str(tmp_path / "first" / "last.keras")])
 
 
+def all_layers(model):
+    """Every layer of ``model``, nested sub-models included."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from all_layers(layer)
+
+
+def test_train_mixed_bfloat16_resumes_in_bf16_and_splits_to_float32(tmp_path, photo_folder, capsys):
+    """``--dtype-policy mixed_bfloat16`` trains in bf16, keeps that policy on --resume, and the split
+    networks (what the inference scripts load) compute in float32 with the trained weights."""
+    arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny-unshuffled", "--image-size", "16",
+                 "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path), "--verbose", "0"]
+    train.main(arguments + ["--epochs", "1", "--dtype-policy", "mixed_bfloat16"])
+    assert "mixed_bfloat16" in capsys.readouterr().out
+    train.main(["--checkpoint-dir", str(tmp_path), "--resume", "--epochs", "2", "--verbose", "0"])
+    assert "--dtype-policy mixed_bfloat16" in capsys.readouterr().out
+    assert "--init-from" in run_failing(capsys, train.main, ["--checkpoint-dir", str(tmp_path), "--resume", "--epochs", "3",
+                                                            "--dtype-policy", "float32"])
+    from deepsteg import training
+
+    resumed = training.load_model(tmp_path / "last.keras", compile=True)
+    assert resumed.get_layer("hide").get_layer("hide_in").dtype_policy.name == "mixed_bfloat16"
+    split_model.main([str(tmp_path / "last.keras"), "--out-dir", str(tmp_path)])
+    hide_network = keras.saving.load_model(tmp_path / "hide.keras")
+    assert {layer.dtype_policy.name for layer in all_layers(hide_network)} == {"float32"}
+    # The same weights in a network built in float32 give exactly the same container.
+    reference = training.new_model("tiny-unshuffled", 0.75, 0.01, True, 1e-3)
+    reference.set_weights(resumed.get_weights())
+    rng = np.random.default_rng(0)
+    secrets, covers = (rng.random((2, 16, 16, 3), dtype=np.float32) for _ in range(2))
+    expected = keras.ops.convert_to_numpy(reference([secrets, covers], training=False)[0])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(hide_network([secrets, covers])), expected)
+    bf16_container = keras.ops.convert_to_numpy(resumed([secrets, covers], training=False)[0])
+    assert np.abs(bf16_container - expected).max() > 1e-4  # the checkpoint itself did compute in bf16
+
+
 def test_train_clip_norm_bounds_the_updates_and_can_be_set_on_resume(tmp_path, photo_folder, capsys):
     """--clip-norm reaches Adam (from the start and when set on --resume) and is kept in checkpoints.
 
@@ -226,6 +263,14 @@ def test_train_bad_input(tmp_path, photo_folder, capsys):
                                                              "--checkpoint-dir", str(tmp_path), "--image-size", "8"])
     assert "--time-limit" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
                                                               "--checkpoint-dir", str(tmp_path), "--time-limit", "0"])
+
+
+def test_train_help_names_every_preset():
+    from models import PRESETS
+
+    parser_help = " ".join(train.build_parser().format_help().split())
+    missing = [name for name in PRESETS if name not in parser_help]
+    assert not missing, f"--preset help omits {missing}"
 
 
 def test_split_model(tmp_path, tiny_models, capsys):
