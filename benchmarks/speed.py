@@ -37,8 +37,6 @@ def parse_args(argv):
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    import keras
-
     folder = args.photos
     if folder is None:
         import shutil
@@ -49,12 +47,10 @@ def main(argv):
         folder = pathlib.Path(tempfile.mkdtemp(prefix="speed-photos-"))
         for path in samples.skimage_photos():
             shutil.copy(path, folder)
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(args.dtype_policy)
-    try:
+    from deepsteg.training import global_dtype_policy
+
+    with global_dtype_policy(args.dtype_policy):
         return measure(args, folder)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
 
 
 def measure(args, folder):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -87,18 +88,26 @@ def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=No
 DTYPE_POLICIES = ("float32", "mixed_bfloat16")
 
 
+@contextlib.contextmanager
+def global_dtype_policy(name: str):
+    """Sets Keras's global dtype policy to ``name`` (e.g. ``mixed_bfloat16``) for the layers built
+    inside the ``with`` block, then restores the previous one."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0, clip_norm: float | None = None,
               dtype_policy: str = "float32"):
     """Builds and compiles a joint model; ``dtype_policy`` ``mixed_bfloat16`` computes in bf16 with
     float32 weights, outputs and loss (for accelerators with bf16 units; see :func:`float32_copy`)."""
     if dtype_policy not in DTYPE_POLICIES:
         raise ValueError(f"dtype policy must be one of {', '.join(DTYPE_POLICIES)}, got {dtype_policy!r}")
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(dtype_policy)
-    try:
+    with global_dtype_policy(dtype_policy):
         model = build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize)
-    finally:
-        keras.config.set_dtype_policy(previous)
     return compile_model(model, beta, schedule, ssim_weight=ssim_weight, clip_norm=clip_norm)
 
 

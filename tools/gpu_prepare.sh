@@ -25,5 +25,6 @@ for part in train val; do
   fi
 done
 echo "carry: .whl .gpu_data (add .gpu_data/init or .gpu_data/carry/NAME when they exist)"
-du -sh .whl .gpu_data .gpu_data/* 2>/dev/null
+du -sh .whl .gpu_data/* 2>/dev/null
+du -sh .gpu_data
 echo "working tree without ignored files: $(git ls-files -z | du -ch --files0-from=- | tail -1 | cut -f1)"
