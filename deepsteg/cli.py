@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import functools
 import os
 import pathlib
@@ -72,13 +71,15 @@ def add_model_flag(parser, default, help_text):
 def given_options(parser: argparse.ArgumentParser, argv) -> set[str]:
     """The destinations of the options written in ``argv``, as opposed to those left at their defaults.
 
-    Parses ``argv`` again with every default suppressed, so an option given with its default value
-    still counts as given.
+    Parses ``argv`` again into a namespace that already holds a sentinel for every destination:
+    argparse fills in defaults only for attributes a namespace lacks, so whatever still holds the
+    sentinel was not given, and an option given with its default value still counts as given.
     """
-    shadow = copy.deepcopy(parser)
-    for action in shadow._actions:
-        action.default = argparse.SUPPRESS
-    return set(vars(shadow.parse_known_args(argv)[0]))
+    not_given = object()
+    destinations = vars(parser.parse_known_args(argv)[0])
+    namespace = argparse.Namespace(**dict.fromkeys(destinations, not_given))
+    parsed = vars(parser.parse_known_args(argv, namespace=namespace)[0])
+    return {destination for destination, value in parsed.items() if value is not not_given}
 
 
 def positive(name: str, value) -> None:
