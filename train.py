@@ -36,8 +36,8 @@ def build_parser():
     parser.add_argument("--steps-per-epoch", type=int, default=200, help="training steps per epoch")
     parser.add_argument("--val-steps", type=int, default=13, help="validation batches per epoch (fixed pairs)")
     parser.add_argument("--preset", default="unshuffled",
-                        help="network preset: unshuffled, invertible (HiNet-style, the shipped model's; train it at --lr 2e-4 or less), residual, paper, wide; "
-                             "tiny, tiny-unshuffled and tiny-invertible for tests")
+                        help="network preset: invertible (HiNet-style, the shipped model's; train it at --lr 2e-4 or less), unshuffled, "
+                             "residual, paper, wide; for tests: tiny, tiny-unshuffled, tiny-invertible")
     parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
     parser.add_argument("--ssim-weight", type=float, default=0.0,
                         help="add this weight times (1 - SSIM) to the cover and secret MSE terms (0: the paper's MSE loss)")
