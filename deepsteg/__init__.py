@@ -6,7 +6,7 @@ Modules:
     videoio: streaming video reading and lossless video writing.
     cipher: key-derived block-shuffle scrambling of secrets.
     data: training data generators (``keras.utils.PyDataset``).
-    enhance: non-local-means denoising and unsharp masking.
+    enhance: non-local-means denoising (temporal on videos) and unsharp masking.
     inference: running the split hide/reveal networks on arbitrary-size images.
     cli: shared command-line flags and error handling for the scripts.
 """

@@ -123,22 +123,30 @@ def enhance_video(input_path, output, settings=None, original=None, max_frames=N
     """Enhances every frame of a (revealed) video into a lossless video.
 
     Args:
-        settings: :class:`deepsteg.enhance.EnhanceSettings` (default settings if None).
+        settings: :class:`deepsteg.enhance.EnhanceSettings` (the video defaults if None: temporal
+            non-local means over 5 frames, no sharpening).
         original: optional original secret video; rows then hold ``before_*`` and ``after_*``
             PSNR/SSIM against it (resized to the frames' size).
 
     Returns:
         per-frame rows.
     """
-    from deepsteg.enhance import EnhanceSettings, enhance
+    from deepsteg.enhance import EnhanceSettings, enhance_frames
 
     settings = settings or EnhanceSettings()
     info = videoio.probe(input_path)
     originals = videoio.read_frames(original, max_frames) if original is not None else None
     rows = []
+    inputs = []  # the frames enhance_frames has taken but not yet given back (at most half its window)
+
+    def taken():
+        for frame in videoio.read_frames(input_path, max_frames):
+            inputs.append(frame)
+            yield frame
+
     with videoio.LosslessVideoWriter(output, info.fps, force=force) as writer, _progress("enhancing", max_frames) as progress:
-        for index, frame in enumerate(videoio.read_frames(input_path, max_frames)):
-            enhanced = enhance(frame, settings)
+        for index, enhanced in enumerate(enhance_frames(taken(), settings)):
+            frame = inputs.pop(0)
             writer.write(enhanced)
             row = {"frame": index}
             reference = next(originals, None) if originals is not None else None

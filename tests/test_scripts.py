@@ -364,6 +364,44 @@ def test_enhance_image_improves_a_noisy_photo(tmp_path, photo_paths, capsys):
     assert row["after_ssim"] > row["before_ssim"]
 
 
+def test_enhance_frames_denoises_over_a_centred_temporal_window(clip_paths):
+    import cv2
+
+    from deepsteg import metrics
+    from deepsteg.enhance import EnhanceSettings, denoise, enhance_frames
+
+    clean = [frame[40:104, 40:120] for frame in videoio.read_frames(clip_paths["bikes.mp4"], 7)]
+    rng = np.random.default_rng(0)
+    noisy = [np.clip(frame + rng.normal(0, 10, frame.shape), 0, 255).astype(np.uint8) for frame in clean]
+    settings = EnhanceSettings(denoise_strength=10, denoise_color_strength=10, temporal_window=5)
+    enhanced = list(enhance_frames(iter(noisy), settings))  # a generator: frames stream through
+    assert len(enhanced) == 7
+
+    def opencv(first, last, index):
+        return cv2.fastNlMeansDenoisingColoredMulti(noisy[first:last], index, last - first, None, 10, 10, 7, 21)
+
+    assert np.array_equal(enhanced[3], opencv(1, 6, 2))  # a full window centred on the frame
+    assert np.array_equal(enhanced[1], opencv(0, 3, 1)) and np.array_equal(enhanced[5], opencv(4, 7, 1))
+    assert np.array_equal(enhanced[0], denoise(noisy[0], settings)) and np.array_equal(enhanced[6], denoise(noisy[6], settings))
+    alone = list(enhance_frames(noisy, EnhanceSettings(denoise_strength=10, denoise_color_strength=10, temporal_window=1)))
+    def mean_psnr(frames):
+        return np.mean([metrics.psnr(reference, frame) for reference, frame in zip(clean[2:5], frames[2:5])])
+    assert mean_psnr(enhanced) > mean_psnr(alone) > mean_psnr(noisy)
+    assert len(list(enhance_frames(noisy[:2], settings))) == 2  # fewer frames than the window
+
+
+def test_enhance_defaults_depend_on_the_input_kind():
+    from deepsteg.enhance import STILL_IMAGE_SETTINGS, EnhanceSettings
+
+    args = enhance.parse_args(["revealed.mkv", "-o", "enhanced.mkv"])
+    assert enhance.settings_for(args, is_video=True) == EnhanceSettings()
+    assert EnhanceSettings().denoise_strength > 0 and EnhanceSettings().temporal_window > 1
+    assert enhance.settings_for(args, is_video=False) == STILL_IMAGE_SETTINGS
+    args = enhance.parse_args(["revealed.png", "-o", "enhanced.png", "--denoise-strength", "3", "--template-window", "5"])
+    settings = enhance.settings_for(args, is_video=False)
+    assert (settings.denoise_strength, settings.denoise_color_strength, settings.template_window) == (3, 3, 5)
+
+
 def test_unsharp_mask_restores_detail_of_a_blurred_photo(photo_paths):
     import cv2
 
@@ -381,6 +419,7 @@ def test_unsharp_mask_restores_detail_of_a_blurred_photo(photo_paths):
 
 def test_enhance_bad_input(tmp_path, photo_paths, capsys):
     assert "odd" in run_failing(capsys, enhance.main, [str(photo_paths[0]), "-o", str(tmp_path / "e.png"), "--search-window", "4"])
+    assert "odd" in run_failing(capsys, enhance.main, [str(photo_paths[0]), "-o", str(tmp_path / "e.png"), "--temporal-window", "2"])
     assert "lossy" in run_failing(capsys, enhance.main, [str(photo_paths[0]), "-o", str(tmp_path / "e.jpg")])
 
 
