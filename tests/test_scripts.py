@@ -402,6 +402,12 @@ def test_enhance_defaults_depend_on_the_input_kind():
     assert (settings.denoise_strength, settings.denoise_color_strength, settings.template_window) == (3, 3, 5)
 
 
+def test_enhance_image_with_the_defaults_says_it_copies(tmp_path, photo_paths, capsys):
+    enhance.main([str(photo_paths[0]), "-o", str(tmp_path / "copy.png")])
+    assert "nothing to do" in capsys.readouterr().out
+    assert np.array_equal(imageio.read_image(tmp_path / "copy.png"), imageio.read_image(photo_paths[0]))
+
+
 def test_unsharp_mask_restores_detail_of_a_blurred_photo(photo_paths):
     import cv2
 
