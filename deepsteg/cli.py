@@ -19,9 +19,19 @@ class CliError(ValueError):
     """An error to report to the user as one line (a ``ValueError``)."""
 
 
+class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, unless its help already says it in words (``(default: all)``)
+    or the option is required."""
+
+    def _get_help_string(self, action):
+        if "(default:" in (action.help or "") or action.required:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def make_parser(description: str) -> argparse.ArgumentParser:
     """An ``ArgumentParser`` whose help shows defaults."""
-    return argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    return argparse.ArgumentParser(description=description, formatter_class=_DefaultsHelpFormatter)
 
 
 def add_force_flag(parser):

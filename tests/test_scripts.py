@@ -1,6 +1,7 @@
 """Every script's main() on tiny real data, and its handling of bad input."""
 
 import json
+import re
 
 import keras
 import numpy as np
@@ -263,6 +264,16 @@ def test_train_bad_input(tmp_path, photo_folder, capsys):
                                                              "--checkpoint-dir", str(tmp_path), "--image-size", "8"])
     assert "--time-limit" in run_failing(capsys, train.main, ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder),
                                                               "--checkpoint-dir", str(tmp_path), "--time-limit", "0"])
+
+
+@pytest.mark.parametrize("script", [demo, enhance, eval_script, image_hide, image_reveal, split_model, test_script, train,
+                                    video_hide, video_reveal])
+def test_help_shows_each_default_once(script, capsys):
+    with pytest.raises(SystemExit) as raised:
+        script.main(["--help"])
+    assert raised.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default:" in text and not re.search(r"\(default:[^()]*\) \(default:", text), text
 
 
 def test_train_help_names_every_preset():
