@@ -79,9 +79,10 @@ def main(argv):
 
     is_video = args.input.suffix.lower() in VIDEO_EXTENSIONS
     settings = settings_for(args, is_video)
-    if settings.denoise_strength == settings.denoise_color_strength == settings.sharpen_amount == 0:
-        print("note: nothing to do with these settings (still images are not denoised by default: it lowered the "
-              "PSNR of every revealed photo measured; give --denoise-strength); the input is copied")
+    if settings.changes_nothing:
+        reason = ("still images are not denoised by default: it lowered the PSNR of every revealed photo measured; "
+                  "give --denoise-strength" if not is_video else "denoising and sharpening are both off")
+        print(f"note: nothing to do with these settings ({reason}); the input is copied")
     cli.check_output(args.output, args.force)
     if is_video:
         videoio.codec_for_path(args.output)

@@ -58,18 +58,24 @@ class EnhanceSettings:
         if self.sharpen_sigma <= 0:
             raise ValueError(f"sharpen-sigma must be positive, got {self.sharpen_sigma}")
 
+    @property
+    def denoises(self) -> bool:
+        """Whether either non-local-means strength is positive."""
+        return self.denoise_strength > 0 or self.denoise_color_strength > 0
+
+    @property
+    def changes_nothing(self) -> bool:
+        """Whether these settings neither denoise nor sharpen (enhancement returns its input)."""
+        return not self.denoises and self.sharpen_amount == 0
+
 
 STILL_IMAGE_SETTINGS = EnhanceSettings(denoise_strength=0.0, denoise_color_strength=0.0)
 """Defaults for still images: no denoising, no sharpening (see the module docstring)."""
 
 
-def _denoising(settings: EnhanceSettings) -> bool:
-    return settings.denoise_strength > 0 or settings.denoise_color_strength > 0
-
-
 def denoise(image: np.ndarray, settings: EnhanceSettings) -> np.ndarray:
     """Non-local-means denoising of an RGB uint8 image on its own."""
-    if not _denoising(settings):
+    if not settings.denoises:
         return image
     return cv2.fastNlMeansDenoisingColored(image, None, settings.denoise_strength, settings.denoise_color_strength,
                                            settings.template_window, settings.search_window)
@@ -119,7 +125,7 @@ def enhance_frames(frames, settings: EnhanceSettings = EnhanceSettings()):
     Denoising uses up to ``settings.temporal_window`` frames centred on each frame; only that
     many frames are held in memory, so any length of video streams through.
     """
-    half = settings.temporal_window // 2 if _denoising(settings) else 0
+    half = settings.temporal_window // 2 if settings.denoises else 0
     held, first_index, next_index = [], 0, 0  # held[i] is frame first_index + i
     for frame in frames:
         _check_frame(frame)
