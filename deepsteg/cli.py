@@ -8,11 +8,12 @@ import os
 import pathlib
 import sys
 
+from deepsteg.cipher import DEFAULT_BLOCK_SIZE
+
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 CHECKPOINTS = REPOSITORY / "checkpoints"
 DEFAULT_HIDE_MODEL = CHECKPOINTS / "hide.keras"
 DEFAULT_REVEAL_MODEL = CHECKPOINTS / "reveal.keras"
-DEFAULT_BLOCK_SIZE = 16
 
 
 class CliError(ValueError):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 import cv2
 import keras
 import numpy as np
 
+from deepsteg.cipher import DEFAULT_BLOCK_SIZE, BlockScrambler
 from deepsteg.imageio import list_images, read_image
 
 
@@ -133,13 +136,9 @@ class RandomScrambling:
         keys: how many random keys to draw from.
     """
 
-    def __init__(self, fraction: float, block_size: int = 16, keys: int = 4):
+    def __init__(self, fraction: float, block_size: int = DEFAULT_BLOCK_SIZE, keys: int = 4):
         if not 0 <= fraction <= 1:
             raise ValueError(f"the scrambled fraction must be in [0, 1], got {fraction}")
-        import secrets
-
-        from deepsteg.cipher import BlockScrambler
-
         self.fraction = fraction
         self.scramblers = [BlockScrambler(secrets.token_hex(16), block_size) for _ in range(keys)] if fraction > 0 else []
 

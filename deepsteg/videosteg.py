@@ -43,7 +43,7 @@ def summary_of(rows, prefix):
     return {**{f"{key}_mean": float(np.mean(v)) for key, v in values.items()}, **{f"{key}_min": float(np.min(v)) for key, v in values.items()}}
 
 
-def hide_video(hide_network, secret_path, cover_path, output, key=None, block_size=16, batch_size=8, max_frames=None,
+def hide_video(hide_network, secret_path, cover_path, output, key=None, block_size=cipher.DEFAULT_BLOCK_SIZE, batch_size=8, max_frames=None,
                codec=None, force=False, copy_audio=True, measure=True):
     """Hides every frame of ``secret_path`` in the matching frame of ``cover_path``.
 
@@ -78,7 +78,7 @@ def hide_video(hide_network, secret_path, cover_path, output, key=None, block_si
             "cover": cover_info, "secret": secret_info}
 
 
-def reveal_video(reveal_network, stego_path, output, key=None, block_size=16, batch_size=8, max_frames=None, codec=None,
+def reveal_video(reveal_network, stego_path, output, key=None, block_size=cipher.DEFAULT_BLOCK_SIZE, batch_size=8, max_frames=None, codec=None,
                  force=False, original=None, key_check=True):
     """Reveals the secret of every frame of a lossless container video.
 

@@ -1,8 +1,10 @@
+import hashlib
+
 import numpy as np
 import pytest
 
 from deepsteg import imageio
-from deepsteg.cipher import SCRAMBLED_BLOCKINESS, BlockScrambler, blockiness, check_unscrambled
+from deepsteg.cipher import DEFAULT_BLOCK_SIZE, SCRAMBLED_BLOCKINESS, BlockScrambler, _tile_groups, blockiness, check_unscrambled
 
 
 @pytest.mark.parametrize("shape,block", [((64, 64, 3), 16), ((50, 77, 3), 16), ((33, 35), 8), ((7, 9, 3), 16), ((40, 40, 3), 1)])
@@ -37,6 +39,38 @@ def test_same_key_gives_same_permutation_across_instances():
     assert np.array_equal(BlockScrambler("k", 16).scramble(image, 9), BlockScrambler("k", 16).scramble(image, 9))
 
 
+@pytest.mark.parametrize("height,width,block", [(144, 176, 32), (255, 384, 32), (7, 9, 16), (480, 640, 32), (720, 1280, 32), (31, 5, 8)])
+def test_tiles_cover_every_pixel_once(height, width, block):
+    coverage = np.zeros((height, width), dtype=int)
+    for top, left, rows, columns, size in _tile_groups(height, width, block):
+        assert 1 <= size <= block
+        coverage[top: top + rows * size, left: left + columns * size] += 1
+    assert np.all(coverage == 1)
+
+
+def test_edge_strips_are_cut_into_tiles_not_pixels():
+    # 176x144 (QCIF) with 32 px blocks leaves 16 px strips: they become 16 px tiles, not pixel noise.
+    assert {size for *_, size in _tile_groups(144, 176, 32)} == {32, 16}
+    assert [size for *_, size in _tile_groups(720, 1280, 32)] == [32, 16]
+
+
+@pytest.mark.parametrize("block,digest", [(16, "1ce98ff0bfdaa416"), (8, "c24d89c1ee6fc763")])
+def test_whole_blocks_scramble_as_in_the_first_format(block, digest):
+    # Digests of the first format's (session 11's) output: containers made then unscramble the same
+    # wherever the image's sides were multiples of the block size.
+    image = np.arange(48 * 64, dtype=np.int32).reshape(48, 64)
+    assert hashlib.sha256(BlockScrambler("format v1", block).scramble(image, 3).tobytes()).hexdigest()[:16] == digest
+
+
+def test_with_block_size_is_the_same_key_at_another_size():
+    image = np.random.default_rng(1).integers(0, 256, (96, 64, 3), dtype=np.uint8)
+    resized = BlockScrambler("k", 32).with_block_size(16)
+    assert resized.block_size == 16
+    assert np.array_equal(resized.scramble(image, 4), BlockScrambler("k", 16).scramble(image, 4))
+    with pytest.raises(ValueError, match="block size"):
+        BlockScrambler("k").with_block_size(0)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="empty"):
         BlockScrambler("", 16)
@@ -44,20 +78,22 @@ def test_bad_arguments():
         BlockScrambler("k", 0)
 
 
-def test_blockiness_detects_scrambling_and_wrong_key(photo_paths):
+@pytest.mark.parametrize("block", [16, DEFAULT_BLOCK_SIZE])
+def test_blockiness_detects_scrambling_and_wrong_key(photo_paths, block):
     for path in photo_paths[:4]:
         photo = imageio.read_image(path)
-        scrambled = BlockScrambler("key", 16).scramble(photo, 0)
-        assert blockiness(photo, 16) < SCRAMBLED_BLOCKINESS < blockiness(scrambled, 16), path.name
-        assert blockiness(BlockScrambler("other", 16).unscramble(scrambled, 0), 16) > SCRAMBLED_BLOCKINESS, path.name
-        check_unscrambled(scrambled, "key", 16)  # the right key passes
-        check_unscrambled(photo, None, 16)  # no key, nothing scrambled: passes
-        with pytest.raises(ValueError, match="wrong --key"):
-            check_unscrambled(scrambled, "other", 16)
-        with pytest.raises(ValueError, match="wrong --key"):
-            check_unscrambled(scrambled, "key", 8)
+        scrambled = BlockScrambler("key", block).scramble(photo, 0)
+        assert blockiness(photo, block) < SCRAMBLED_BLOCKINESS < blockiness(scrambled, block), path.name
+        assert blockiness(BlockScrambler("other", block).unscramble(scrambled, 0), block) > SCRAMBLED_BLOCKINESS, path.name
+        check_unscrambled(scrambled, "key", block)  # the right key passes
+        check_unscrambled(photo, None, block)  # no key, nothing scrambled: passes
+        for wrong_size in (block // 2, block * 2):  # the right key with the wrong --block-size: the error names the right one
+            with pytest.raises(ValueError, match=f"wrong --key or --block-size \\(used {wrong_size}; this key fits --block-size {block}\\)"):
+                check_unscrambled(scrambled, "key", wrong_size)
+        with pytest.raises(ValueError, match=r"wrong --key or --block-size \(used \d+\) "):  # a wrong key fits no size
+            check_unscrambled(scrambled, "other", block)
         with pytest.raises(ValueError, match="sender used --key"):
-            check_unscrambled(scrambled, None, 16)
+            check_unscrambled(scrambled, None, block)
 
 
 def test_key_check_on_frames_uses_frame_indices(photo_paths):

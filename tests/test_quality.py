@@ -14,6 +14,10 @@ keyed secret itself is 0.8 dB better, so that test asserts the keyed level reach
 The sixth model (the `invertible` preset, session 10) raised every eval/ level (secret +2.9 dB,
 keyed secret +2.7 dB) and reached the secret targets, but a key costs eval/'s secret 1.13 dB, so
 the 1 dB test there became a strict expected failure and the keyed level reached is asserted.
+Session 12 made 32 px blocks the default --block-size (fewer block edges for the network to carry)
+and cut the edge strips that do not fill a block into tiles instead of permuting their pixels:
+the same model's key cost fell to 0.54 dB on eval/ and 0.41 dB on the scikit-image photos, and
+both 1 dB tests pass.
 """
 
 import pytest
@@ -46,7 +50,7 @@ def networks(shipped_models):
 def run_pairs(networks, pairs, key=None):
     hide_network, reveal_network = networks
     rows, baseline_rows, _ = evaluation.evaluate(hide_network, reveal_network, pairs,
-                                                 BlockScrambler(key, 16) if key else None, batch_size=4)
+                                                 BlockScrambler(key) if key else None, batch_size=4)
     return evaluation.summarize(rows), evaluation.summarize(baseline_rows)
 
 
@@ -129,19 +133,17 @@ def test_shipped_model_on_the_evaluation_set(evaluation_set):
 
 
 def test_key_on_the_evaluation_set_at_the_level_reached(evaluation_set):
-    # Reached with 16 px blocks: secret 37.50 -> 36.37 dB (-1.13 dB), cover 39.93 -> 39.02 dB
-    # (-0.91 dB). The previous model (session 6) lost less (-0.90 dB) from a lower level: its keyed
-    # secret was 33.68 dB, its keyed cover 37.82 dB.
+    # Reached with the default 32 px blocks: secret 37.50 -> 36.96 dB (-0.54 dB), cover 39.93 ->
+    # 39.50 dB (-0.43 dB). With 16 px blocks (the default until session 12): 36.37 dB (-1.13 dB),
+    # cover 39.02 dB. The previous model (session 6, 16 px) had 33.68 dB keyed, 37.82 dB cover.
     plain, keyed = evaluation_set
-    assert keyed["secret_psnr"] >= 36.1, keyed
-    assert keyed["cover_psnr"] >= 38.7, keyed
-    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 1.3, (plain, keyed)
-    assert keyed["cover_psnr"] >= plain["cover_psnr"] - 1.2, (plain, keyed)
-    assert abs(keyed["residual_secret_correlation"]) < 0.1, keyed  # reached -0.004
+    assert keyed["secret_psnr"] >= 36.7, keyed
+    assert keyed["cover_psnr"] >= 39.2, keyed
+    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 0.8, (plain, keyed)
+    assert keyed["cover_psnr"] >= plain["cover_psnr"] - 0.7, (plain, keyed)
+    assert abs(keyed["residual_secret_correlation"]) < 0.1, keyed  # reached -0.006
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 target not met by the shipped invertible model: a key costs eval/'s secret "
-                                       "1.13 dB (the previous model: 0.90 dB); remove this mark when it passes")
 def test_key_costs_the_evaluation_set_at_most_one_db(evaluation_set):
     plain, keyed = evaluation_set
     assert keyed["secret_psnr"] >= plain["secret_psnr"] - 1.0, (plain, keyed)
@@ -171,16 +173,15 @@ def plain_and_scrambled(networks, photo_paths):
 
 def test_scrambling_cost_at_the_level_reached(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled
-    # Reached with 16 px blocks: secret 33.88 -> 32.42 dB (-1.46 dB), cover 37.79 -> 36.93 dB
-    # (-0.86 dB). The previous model (session 6) had 30.87 -> 29.14 dB (-1.74 dB) and a cover cost
-    # of 1.64 dB; the one before it (session 4) 29.66 -> 28.34 dB (-1.33 dB).
-    assert scrambled["secret_psnr"] >= 32.1, (plain, scrambled)
-    assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 1.7, (plain, scrambled)
-    assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 1.2, (plain, scrambled)
+    # Reached with the default 32 px blocks: secret 33.88 -> 33.47 dB (-0.41 dB), cover 37.79 ->
+    # 37.38 dB (-0.40 dB); with 16 px blocks 33.07 dB (-0.81 dB). Before session 12 the edge strips
+    # were permuted pixel by pixel: 32.42 dB with 16 px blocks, 32.52 dB with 32 px. The previous
+    # model (session 6, 16 px) had 30.87 -> 29.14 dB (-1.74 dB) and a cover cost of 1.64 dB.
+    assert scrambled["secret_psnr"] >= 33.2, (plain, scrambled)
+    assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 0.7, (plain, scrambled)
+    assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 0.7, (plain, scrambled)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 target not met on these photos yet: a key costs the shipped model 1.46 dB here "
-                                       "(1.13 dB on eval/); remove this mark when it passes")
 def test_scrambling_costs_at_most_one_db(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled
     assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 1.0, (plain, scrambled)
@@ -201,8 +202,9 @@ def revealed_demo_frames(networks, clip_paths, tmp_path_factory):
 
 
 def test_default_video_enhancement_improves_what_the_shipped_model_reveals(revealed_demo_frames):
-    """Reached (session 11): 38.54 -> 39.83 dB, SSIM 0.9576 -> 0.9715; frame by frame 39.38 dB; with
-    sharpening 0.3 39.34 dB (the previous defaults, h 5 and sharpening 0.6: 36.38 dB)."""
+    """Reached with 32 px blocks (session 12): 39.69 -> 40.40 dB, SSIM 0.9696 -> 0.9732; frame by
+    frame 40.06 dB; with sharpening 0.3 39.99 dB. With 16 px blocks (session 11): 38.54 -> 39.83 dB
+    (the previous defaults, h 5 and sharpening 0.6: 36.38 dB)."""
     revealed, originals = revealed_demo_frames
 
     def quality(frames):
@@ -210,9 +212,10 @@ def test_default_video_enhancement_improves_what_the_shipped_model_reveals(revea
                 sum(metrics.ssim(reference, frame) for reference, frame in zip(originals, frames)) / len(frames))
 
     before_psnr, before_ssim = quality(revealed)
+    assert before_psnr >= 39.4 and before_ssim >= 0.96, (before_psnr, before_ssim)  # the keyed reveal itself
     default_psnr, default_ssim = quality(list(enhance_frames(revealed)))
-    assert default_psnr >= before_psnr + 1.1 and default_ssim >= before_ssim + 0.012, (before_psnr, default_psnr)
+    assert default_psnr >= before_psnr + 0.5 and default_ssim >= before_ssim + 0.002, (before_psnr, default_psnr)
     frame_by_frame_psnr, _ = quality(list(enhance_frames(revealed, EnhanceSettings(temporal_window=1))))
-    assert default_psnr >= frame_by_frame_psnr + 0.3
+    assert default_psnr >= frame_by_frame_psnr + 0.2
     sharpened_psnr, _ = quality(list(enhance_frames(revealed, EnhanceSettings(sharpen_amount=0.3))))
-    assert default_psnr >= sharpened_psnr + 0.3
+    assert default_psnr >= sharpened_psnr + 0.25
