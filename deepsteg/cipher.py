@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 
 import numpy as np
 
@@ -176,8 +177,6 @@ def _unscrambled_blockiness(images, indices, scrambler):
 
 def _fits(images, indices, scrambler) -> bool:
     """Whether unscrambling with ``scrambler`` looks right (see :func:`check_unscrambled`)."""
-    import secrets
-
     reference = BlockScrambler(secrets.token_hex(16), scrambler.block_size)
     other = _unscrambled_blockiness(images, indices, reference)
     if other < SCRAMBLED_BLOCKINESS:
@@ -198,7 +197,8 @@ def check_unscrambled(revealed, key, block_size: int, indices=None) -> None:
 
     Without a key: an error if the output shows a block grid (the sender used a key). With a key:
     an error if unscrambling with it leaves the picture about as blocky as unscrambling with an
-    unrelated random key would. Pictures too flat to tell pass.
+    unrelated random key would; the message names the block size the key fits instead, if it fits
+    one of the common sizes. Pictures too flat to tell pass.
     """
     images = [revealed] if np.asarray(revealed).ndim == 3 else list(revealed)
     indices = list(range(len(images))) if indices is None else list(indices)
