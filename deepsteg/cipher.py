@@ -55,6 +55,12 @@ def _tile_groups(height: int, width: int, block_size: int) -> list:
     return groups
 
 
+def _checked_block_size(block_size: int) -> int:
+    if block_size < 1:
+        raise ValueError(f"block size must be at least 1, got {block_size}")
+    return int(block_size)
+
+
 class BlockScrambler:
     """Key-derived, per-frame block permutation and its exact inverse.
 
@@ -69,18 +75,14 @@ class BlockScrambler:
     def __init__(self, key: str, block_size: int = DEFAULT_BLOCK_SIZE):
         if not key:
             raise ValueError("the scrambling key must not be empty")
-        if block_size < 1:
-            raise ValueError(f"block size must be at least 1, got {block_size}")
-        self.block_size = int(block_size)
+        self.block_size = _checked_block_size(block_size)
         self._master = hashlib.scrypt(key.encode("utf-8"), salt=_SALT, maxmem=64 * 2**20, **_SCRYPT)
         self._cache: dict = {}
 
     def with_block_size(self, block_size: int) -> "BlockScrambler":
         """The same key with another block size (without deriving the key again)."""
-        if block_size < 1:
-            raise ValueError(f"block size must be at least 1, got {block_size}")
         other = object.__new__(BlockScrambler)
-        other.block_size, other._master, other._cache = int(block_size), self._master, {}
+        other.block_size, other._master, other._cache = _checked_block_size(block_size), self._master, {}
         return other
 
     def _generator(self, index: int, purpose: bytes) -> np.random.Generator:
