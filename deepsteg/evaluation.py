@@ -138,9 +138,12 @@ def damage_tolerance(hide_network, reveal_network, secret: np.ndarray, cover: np
 
 def mean_quality(references, frames) -> tuple[float, float]:
     """Mean PSNR (dB) and SSIM of ``frames`` against ``references`` (uint8, pairwise)."""
-    pairs = list(zip(references, frames))
-    if not pairs:
+    references, frames = list(references), list(frames)
+    if len(references) != len(frames):
+        raise ValueError(f"{len(frames)} frames to compare with {len(references)} references")
+    if not frames:
         raise ValueError("no frames to compare")
+    pairs = list(zip(references, frames))
     return (float(np.mean([metrics.psnr(reference, frame) for reference, frame in pairs])),
             float(np.mean([metrics.ssim(reference, frame) for reference, frame in pairs])))
 

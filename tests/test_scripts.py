@@ -490,6 +490,8 @@ def test_quality_pairs_chain_each_photo_and_frame_to_the_next(photo_paths, clip_
         next(evaluation.pairs_from_photos(photo_paths[:1]))
     with pytest.raises(ValueError, match="no frames"):
         evaluation.mean_quality([], [])
+    with pytest.raises(ValueError, match="2 frames to compare with 1 references"):
+        evaluation.mean_quality(frames[0][:1], frames[0][:2])
 
 
 def test_quality_report_benchmark(tmp_path, tiny_models, capsys):
