@@ -23,15 +23,14 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from deepsteg import cli  # noqa: E402
 
-REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 KEYS = (("no key", None), ("key, 32 px", 32), ("key, 16 px", 16))
 
 
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", type=pathlib.Path, default=REPOSITORY / "checkpoints",
+    parser.add_argument("--model-dir", type=pathlib.Path, default=cli.CHECKPOINTS,
                         help="folder with hide.keras and reveal.keras")
-    parser.add_argument("--videos", type=pathlib.Path, default=REPOSITORY.parent / "shared" / "data" / "videos",
+    parser.add_argument("--videos", type=pathlib.Path, default=cli.REPOSITORY.parent / "shared" / "data" / "videos",
                         help="folder holding the real clips (skipped when missing)")
     parser.add_argument("--json", type=pathlib.Path, default=None, help="also write the numbers here")
     cli.add_force_flag(parser)
@@ -91,10 +90,11 @@ def main(argv):
 
         write_text_atomic(args.json, json.dumps(report, indent=2))
         print(f"wrote {args.json}")
-    eval_photos = report["scikit-image photos (<= 768 px)"]
-    print(f"summary: scikit-image photos cover {eval_photos['cover_psnr']:.2f} dB, secret {eval_photos['secret_psnr']:.2f} dB; "
-          f"key (32 px) costs the 384 px secret "
-          f"{report['scikit-image photos (<= 384 px), no key']['secret_psnr'] - report['scikit-image photos (<= 384 px), key, 32 px']['secret_psnr']:.2f} dB")
+    photos_full = report["scikit-image photos (<= 768 px)"]
+    key_cost = (report["scikit-image photos (<= 384 px), no key"]["secret_psnr"]
+                - report["scikit-image photos (<= 384 px), key, 32 px"]["secret_psnr"])
+    print(f"summary: scikit-image photos cover {photos_full['cover_psnr']:.2f} dB, secret {photos_full['secret_psnr']:.2f} dB; "
+          f"key (32 px) costs the 384 px secret {key_cost:.2f} dB")
 
 
 if __name__ == "__main__":
