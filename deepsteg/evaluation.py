@@ -13,12 +13,14 @@ from deepsteg.imageio import list_images, read_image, resize_to, write_text_atom
 METRIC_NAMES = ("psnr", "ssim", "mse", "mae")
 
 
-def _partners(files, folder):
-    """Yields ``(files[i], files[(i + n // 2) % n])``: each file once in each role, never with itself."""
+def _partners(files, folder, step: int | None = None):
+    """Yields ``(files[i], files[(i + step) % n])``, ``step`` ``n // 2`` unless given: each file once
+    in each role, never with itself."""
     if len(files) < 2:
         raise ValueError(f"need at least two files to pair in {folder}")
+    step = len(files) // 2 if step is None else step
     for index, first in enumerate(files):
-        yield first, files[(index + len(files) // 2) % len(files)]
+        yield first, files[(index + step) % len(files)]
 
 
 def pairs_from_folder(folder, size: int | None = None):
@@ -56,11 +58,10 @@ def pairs_from_videos(folder, frames_per_clip: int = 6, frame_step: int = 20):
             yield (secret, cover, f"{secret_file.relative_to(folder)}@{frame}", f"{cover_file.relative_to(folder)}@{frame}")
 
 
-def _chained(images, names):
+def _chained(images, names, source):
     """Each image is the cover of the next one's secret (resized to the cover), wrapping round."""
-    for index, cover in enumerate(images):
-        following = (index + 1) % len(images)
-        yield resize_to(images[following], *cover.shape[:2]), cover, names[following], names[index]
+    for (cover, cover_name), (secret, secret_name) in _partners(list(zip(images, names)), source, step=1):
+        yield resize_to(secret, *cover.shape[:2]), cover, secret_name, cover_name
 
 
 def pairs_from_photos(paths, limit: int = 768):
@@ -70,14 +71,12 @@ def pairs_from_photos(paths, limit: int = 768):
     the cover of photo ``i + 1`` (the last covers the first). ``tests/test_quality.py`` and
     ``benchmarks/quality_report.py`` measure the shipped model on scikit-image's photos this way.
     """
-    if len(paths) < 2:
-        raise ValueError(f"need at least two photos to pair, got {len(paths)}")
     photos = []
     for path in paths:
         image = read_image(path)
         scale = min(1.0, limit / max(image.shape[:2]))
         photos.append(resize_to(image, round(image.shape[0] * scale), round(image.shape[1] * scale)))
-    yield from _chained(photos, [pathlib.Path(path).name for path in paths])
+    yield from _chained(photos, [pathlib.Path(path).name for path in paths], f"{len(paths)} photo(s)")
 
 
 def pairs_from_frames(paths, frame_index: int = 10):
@@ -85,10 +84,8 @@ def pairs_from_frames(paths, frame_index: int = 10):
     same frame of clip ``i + 1`` (the last covers the first), named ``clip@frame``."""
     from deepsteg.videoio import frame_at
 
-    if len(paths) < 2:
-        raise ValueError(f"need at least two clips to pair, got {len(paths)}")
     frames = [frame_at(path, frame_index) for path in paths]
-    yield from _chained(frames, [f"{pathlib.Path(path).name}@{frame_index}" for path in paths])
+    yield from _chained(frames, [f"{pathlib.Path(path).name}@{frame_index}" for path in paths], f"{len(paths)} clip(s)")
 
 
 # Four real clips of ../shared/data/videos (relative paths) whose frame 10 the quality tests pair.
