@@ -177,10 +177,10 @@ def _unscrambled_blockiness(images, indices, scrambler):
     return _median_blockiness([scrambler.unscramble(image, index) for image, index in zip(images, indices)], scrambler.block_size)
 
 
-def _fits(images, indices, scrambler) -> bool:
-    """Whether unscrambling with ``scrambler`` looks right (see :func:`check_unscrambled`)."""
-    reference = BlockScrambler(secrets.token_hex(16), scrambler.block_size)
-    other = _unscrambled_blockiness(images, indices, reference)
+def _fits(images, indices, scrambler, reference) -> bool:
+    """Whether unscrambling with ``scrambler`` looks right: clearly less blocky than unscrambling
+    with ``reference``, an unrelated key, at the same block size (see :func:`check_unscrambled`)."""
+    other = _unscrambled_blockiness(images, indices, reference.with_block_size(scrambler.block_size))
     if other < SCRAMBLED_BLOCKINESS:
         return True  # too flat to tell
     return _unscrambled_blockiness(images, indices, scrambler) <= WRONG_KEY_RATIO * other
@@ -211,11 +211,12 @@ def check_unscrambled(revealed, key, block_size: int, indices=None) -> None:
         return
     scrambler = key if isinstance(key, BlockScrambler) else BlockScrambler(key, block_size)
     scrambler = scrambler.with_block_size(block_size) if scrambler.block_size != block_size else scrambler
-    if _fits(images, indices, scrambler):
+    reference = BlockScrambler(secrets.token_hex(16), block_size)  # derived once (scrypt), resized per size tried
+    if _fits(images, indices, scrambler, reference):
         return
     hint = ""
     for size in _LIKELY_BLOCK_SIZES:
-        if size != block_size and _fits(images, indices, scrambler.with_block_size(size)):
+        if size != block_size and _fits(images, indices, scrambler.with_block_size(size), reference):
             hint = f"; this key fits --block-size {size}"
             break
     raise ValueError(f"the revealed secret still looks block-scrambled: wrong --key or --block-size (used {block_size}{hint}) "
