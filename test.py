@@ -44,6 +44,9 @@ def load_testdata(path) -> np.ndarray:
         raise ValueError(f"cannot read {path} as a .npy array: {error}") from None
     if data.dtype != np.uint8 or data.ndim != 5 or data.shape[1] != 2 or data.shape[-1] != 3 or len(data) == 0:
         raise ValueError(f"{path}: expected uint8 pairs of shape (N, 2, H, W, 3), got {data.dtype} {data.shape}")
+    from deepsteg.metrics import check_ssim_size
+
+    check_ssim_size(data.shape[2], data.shape[3], f"the pairs of {path}")
     return data
 
 
@@ -52,22 +55,30 @@ def main(argv):
     args = parse_args(argv)
     cli.positive("batch_size", args.batch_size)
     cli.positive("size", args.size)
-    if args.make_from is not None:
-        from deepsteg.imageio import atomic_save_npy
+    from deepsteg import evaluation, files
 
-        cli.check_output(args.testdata, args.force)
-        data = make_testdata(args.make_from, args.size)
-        atomic_save_npy(args.testdata, data)
-        print(f"wrote {len(data)} pairs of {args.size}x{args.size} to {args.testdata}")
+    if args.make_from is None:
         if args.checkpoint is None:
-            return 0
-    elif args.checkpoint is None:
-        raise cli.CliError("give a CHECKPOINT to evaluate, or --make-from FOLDER to build the test data")
-    data = load_testdata(args.testdata)
-    from eval import evaluate_and_report
+            raise cli.CliError("give a CHECKPOINT to evaluate, or --make-from FOLDER to build the test data")
+        data = load_testdata(args.testdata)
+        return evaluation.run_evaluation(args, _pairs(data), len(data))
+    from deepsteg.imageio import atomic_save_npy
+    from deepsteg.metrics import check_ssim_size
 
-    pairs = ((pair[0], pair[1], f"secret{index}", f"cover{index}") for index, pair in enumerate(data))
-    return evaluate_and_report(args, pairs, len(data))
+    cli.check_output(args.testdata, args.force)
+    if args.checkpoint is not None:
+        check_ssim_size(args.size, args.size, f"--size {args.size}")
+        files.check_distinct(inputs=[args.make_from, args.checkpoint, args.reveal], outputs=[args.testdata])
+    data = make_testdata(args.make_from, args.size)
+    with files.transaction():  # the pairs array and the reports, or nothing
+        atomic_save_npy(args.testdata, data, force=args.force)
+        summary = evaluation.run_evaluation(args, _pairs(data), len(data)) if args.checkpoint is not None else 0
+    print(f"wrote {len(data)} pairs of {args.size}x{args.size} to {args.testdata}")
+    return summary
+
+
+def _pairs(data):
+    return ((pair[0], pair[1], f"secret{index}", f"cover{index}") for index, pair in enumerate(data))
 
 
 if __name__ == "__main__":

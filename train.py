@@ -22,7 +22,7 @@ DEFAULT_VAL = [pathlib.Path("dataset/val_data/validation")]
 # options the checkpoint itself holds (network, loss, learning-rate schedule), which cannot change.
 RESUMED_OPTIONS = ("train_dirs", "val_dirs", "image_size", "val_image_size", "batch_size", "epochs", "steps_per_epoch",
                    "val_steps", "scramble_fraction", "scramble_block_size", "seed", "clip_norm")
-CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps", "dtype_policy")
+CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "edge_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps", "dtype_policy")
 
 
 def build_parser():
@@ -35,12 +35,17 @@ def build_parser():
     parser.add_argument("--epochs", type=int, default=50, help="epochs to train in total (a resumed run continues up to this)")
     parser.add_argument("--steps-per-epoch", type=int, default=200, help="training steps per epoch")
     parser.add_argument("--val-steps", type=int, default=13, help="validation batches per epoch (fixed pairs)")
+    from models import PRESETS
+
     parser.add_argument("--preset", default="unshuffled",
-                        help="network preset: invertible (HiNet-style, the shipped model's; train it at --lr 2e-4 or less), unshuffled, "
-                             "residual, paper, wide; for tests: tiny, tiny-unshuffled, tiny-invertible")
+                        help="network preset: invertible (HiNet-style, the shipped model's; train it at --lr 2e-4 or less), "
+                             + ", ".join(name for name in PRESETS if name != "invertible" and not name.startswith("tiny"))
+                             + "; for tests: " + ", ".join(name for name in PRESETS if name.startswith("tiny")))
     parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
     parser.add_argument("--ssim-weight", type=float, default=0.0,
                         help="add this weight times (1 - SSIM) to the cover and secret MSE terms (0: the paper's MSE loss)")
+    parser.add_argument("--edge-weight", type=float, default=0.0,
+                        help="extra weight of the secret's errors on its outer two rows and columns (keeps the revealed edges as good as the rest)")
     parser.add_argument("--noise", type=float, default=0.01, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
     parser.add_argument("--scramble-fraction", type=float, default=0.0, help="share of training secrets block-scrambled with random keys (keeps --key quality)")
     parser.add_argument("--scramble-block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block size of that scrambling")
@@ -64,6 +69,7 @@ def build_parser():
     parser.add_argument("--workers", type=int, default=1, help="threads preparing training batches (more on a GPU machine, e.g. 8)")
     parser.add_argument("--cache-images", action="store_true", help="keep the decoded photos in memory (for fast accelerators)")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    cli.add_force_flag(parser)
     parser.add_argument("--verbose", type=int, default=1 if sys.stdout.isatty() else 2, help="Keras verbosity: 1 progress bar, 2 one line per epoch")
     return parser
 
@@ -115,14 +121,23 @@ def main(argv):
 
     get_preset(args.preset)
     log_dir = args.log_dir or args.checkpoint_dir / "logs"
+    if not args.resume and not args.force and ((args.checkpoint_dir / training.LAST_CHECKPOINT).exists()
+                                               or (log_dir / "training.csv").exists()):
+        raise cli.CliError(f"{args.checkpoint_dir} already holds a training run: continue it with --resume, or pass --force to "
+                           f"start a new one there (its last.keras and logs are replaced)")
     keras.utils.set_random_seed(args.seed)
     cli.positive("scramble_block_size", args.scramble_block_size)
     for name in ("image_size", "val_image_size"):
         if (getattr(args, name) or args.image_size) < 16:
             raise cli.CliError(f"--{name.replace('_', '-')} must be at least 16 (the logged SSIM uses an 11x11 window)")
-    if args.ssim_weight < 0:
-        raise cli.CliError(f"--ssim-weight must be >= 0, got {args.ssim_weight}")
-    scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size) if args.scramble_fraction else None
+    for name in ("ssim_weight", "edge_weight"):
+        if getattr(args, name) < 0:
+            raise cli.CliError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
+    if args.resume:
+        resume_path = training.find_resume_checkpoint(args.checkpoint_dir) if args.resume == "last" else pathlib.Path(args.resume)
+        if resume_path is None:
+            raise cli.CliError(f"nothing to resume: no {training.LAST_CHECKPOINT} in {args.checkpoint_dir}")
+    scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size, seed=args.seed) if args.scramble_fraction else None
     train_data = PairDataset(args.train_dirs, args.image_size, args.batch_size, args.steps_per_epoch, augment=True, seed=args.seed,
                              scrambler=scrambler, cache=args.cache_images, workers=args.workers)
     val_data = PairDataset(args.val_dirs, args.val_image_size or args.image_size, args.batch_size, args.val_steps, augment=False, seed=12345,
@@ -131,12 +146,12 @@ def main(argv):
     total_steps = args.epochs * args.steps_per_epoch
     initial_epoch = 0
     if args.resume:
-        resume_path = training.find_resume_checkpoint(args.checkpoint_dir) if args.resume == "last" else pathlib.Path(args.resume)
-        if resume_path is None:
-            raise cli.CliError(f"nothing to resume: no {training.LAST_CHECKPOINT} in {args.checkpoint_dir}")
         model = training.load_model(resume_path, compile=True)
         if args.clip_norm is not None:
             training.set_clip_norm(model, args.clip_norm)
+        old_length = training.fit_schedule(model, args.lr_schedule, args.lr, total_steps, args.warmup_steps)
+        if old_length is not None:
+            print(f"the learning-rate schedule now runs over {total_steps} steps ({args.epochs} epochs; it was made for {old_length})")
         initial_epoch = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // args.steps_per_epoch
         print(f"resuming from {resume_path} at epoch {initial_epoch} (step {initial_epoch * args.steps_per_epoch})")
         train_data.start_at_epoch(initial_epoch)  # new crops and pairs, not a replay of the first epochs
@@ -145,7 +160,7 @@ def main(argv):
     else:
         schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
         model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule, args.ssim_weight,
-                                   args.clip_norm, args.dtype_policy)
+                                   args.clip_norm, args.dtype_policy, args.edge_weight)
         if args.init_from is not None:
             training.copy_weights(training.load_model(args.init_from, compile=False), model)
             print(f"initialised from {args.init_from}")

@@ -31,27 +31,36 @@ def main(argv):
     args = parse_args(argv)
     for name in ("batch_size", "max_frames", "block_size"):
         cli.positive(name, getattr(args, name))
-    from deepsteg import inference, reports, videoio, videosteg
+    cli.check_key(args.key)
+    from deepsteg import files, inference, reports, videoio, videosteg
 
     videoio.codec_for_path(args.output, args.codec)
     for path in (args.output, args.csv, args.plot):
         if path is not None:
             cli.check_output(path, args.force)
+    files.check_distinct(inputs=[args.secret, args.cover, args.model], outputs=[args.output, args.csv, args.plot])
+    videoio.probe(args.secret)
+    videoio.probe(args.cover)
     hide_network = inference.load_network(args.model, "hide")
-    result = videosteg.hide_video(hide_network, args.secret, args.cover, args.output, key=args.key, block_size=args.block_size,
-                                  batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
-                                  copy_audio=not args.no_audio)
+    with files.transaction():
+        result = videosteg.hide_video(hide_network, args.secret, args.cover, args.output, key=args.key, block_size=args.block_size,
+                                      batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
+                                      copy_audio=not args.no_audio)
+        if args.csv:
+            reports.write_csv(args.csv, result["rows"], force=args.force)
+        if args.plot:
+            reports.plot_per_frame(args.plot, result["rows"], f"{args.output.name}: container vs cover", force=args.force)
     cover, secret = result["cover"], result["secret"]
     if (secret.width, secret.height) != (cover.width, cover.height):
         print(f"note: secret frames {secret.width}x{secret.height} were resized to the cover's {cover.width}x{cover.height}")
+    if result["container_size"] != (cover.width, cover.height):
+        width, height = result["container_size"]
+        print(f"note: the cover has an odd side: the container is {width}x{height}, one mirrored row or column more, "
+              f"and reveals {cover.width}x{cover.height} frames")
     if result["ended"] in ("cover", "secret") and args.max_frames != result["frames"]:
         print(f"note: the {result['ended']} video ended first; hid {result['frames']} frames (the shorter video's length)")
-    if args.csv:
-        reports.write_csv(args.csv, result["rows"], force=args.force)
-    if args.plot:
-        reports.plot_per_frame(args.plot, result["rows"], f"{args.output.name}: container vs cover", force=args.force)
-    print(f"wrote {args.output} ({cover.width}x{cover.height} @ {float(cover.fps):.3f} fps, lossless, verified bit-exact): "
-          + videosteg.format_summary(result, "cover"))
+    print(f"wrote {args.output} ({result['container_size'][0]}x{result['container_size'][1]} @ {float(cover.fps):.3f} fps, lossless, "
+          f"verified bit-exact): " + videosteg.format_summary(result, "cover"))
     return 0
 
 

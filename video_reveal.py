@@ -19,8 +19,8 @@ def parse_args(argv):
     parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret video, for per-frame secret PSNR/SSIM")
     cli.add_video_output_flags(parser, "secret")
     cli.add_model_flag(parser, cli.DEFAULT_REVEAL_MODEL, "reveal network (.keras), or a joint model")
-    cli.add_key_flags(parser)
-    cli.add_key_check_flag(parser)
+    cli.add_key_flags(parser, reveal=True)
+    cli.add_check_flag(parser)
     cli.add_video_flags(parser)
     cli.add_force_flag(parser)
     return parser.parse_args(argv)
@@ -31,26 +31,34 @@ def main(argv):
     args = parse_args(argv)
     for name in ("batch_size", "max_frames", "block_size"):
         cli.positive(name, getattr(args, name))
+    cli.check_key(args.key)
     if (args.csv or args.plot) and args.original is None:
         raise cli.CliError("--csv and --plot report secret quality and need --original SECRET_VIDEO")
-    from deepsteg import inference, reports, videoio, videosteg
+    from deepsteg import files, inference, reports, videoio, videosteg
 
     videoio.codec_for_path(args.output, args.codec)
     for path in (args.output, args.csv, args.plot):
         if path is not None:
             cli.check_output(path, args.force)
+    files.check_distinct(inputs=[args.stego, args.model, args.original], outputs=[args.output, args.csv, args.plot])
+    info = videoio.probe(args.stego)
     if args.original is not None:
         videoio.probe(args.original)
     reveal_network = inference.load_network(args.model, "reveal")
-    result = videosteg.reveal_video(reveal_network, args.stego, args.output, key=args.key, block_size=args.block_size,
-                                    batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
-                                    original=args.original, key_check=not args.skip_key_check)
-    if args.csv:
-        reports.write_csv(args.csv, result["rows"], force=args.force)
-    if args.plot:
-        reports.plot_per_frame(args.plot, result["rows"], f"{args.output.name}: revealed vs original secret", force=args.force)
-    info = result["stego"]
-    print(f"wrote {args.output} ({info.width}x{info.height} @ {float(info.fps):.3f} fps, lossless): " + videosteg.format_summary(result, "secret"))
+    with files.transaction():
+        result = videosteg.reveal_video(reveal_network, args.stego, args.output, key=args.key, block_size=args.block_size,
+                                        batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
+                                        original=args.original, checks=not args.skip_checks)
+        if args.csv:
+            reports.write_csv(args.csv, result["rows"], force=args.force)
+        if args.plot:
+            reports.plot_per_frame(args.plot, result["rows"], f"{args.output.name}: revealed vs original secret", force=args.force)
+    if result["record"] is None:
+        print(f"note: {args.stego.name} has no container record (made by an older version or another program): its frames "
+              f"and model could not be checked")
+    record = result["record"]
+    width, height = (record.width, record.height) if record is not None else (info.width, info.height)
+    print(f"wrote {args.output} ({width}x{height} @ {float(info.fps):.3f} fps, lossless): " + videosteg.format_summary(result, "secret"))
     return 0
 
 

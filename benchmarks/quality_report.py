@@ -86,9 +86,9 @@ def main(argv):
     print(f"keyed demo reveal (15 frames): {before[0]:.2f} dB / {before[1]:.4f}; "
           f"default enhancement {after[0]:.2f} dB / {after[1]:.4f} ({after[0] - before[0]:+.2f} dB)")
     if args.json is not None:
-        from deepsteg.imageio import write_text_atomic
+        from deepsteg.files import write_text
 
-        write_text_atomic(args.json, json.dumps(report, indent=2))
+        write_text(args.json, json.dumps(report, indent=2), force=args.force)
         print(f"wrote {args.json}")
     photos_full = report["scikit-image photos (<= 768 px)"]
     key_cost = (report["scikit-image photos (<= 384 px), no key"]["secret_psnr"]

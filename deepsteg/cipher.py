@@ -15,8 +15,8 @@ colours, textures or block contents, and it is no substitute for encryption.
 from __future__ import annotations
 
 import hashlib
+import functools
 import hmac
-import secrets
 
 import numpy as np
 
@@ -177,6 +177,13 @@ def _unscrambled_blockiness(images, indices, scrambler):
     return _median_blockiness([scrambler.unscramble(image, index) for image, index in zip(images, indices)], scrambler.block_size)
 
 
+@functools.lru_cache(maxsize=1)
+def _reference_scrambler() -> "BlockScrambler":
+    """The fixed unrelated key the wrong-key check compares with (derived once per process), so
+    that the same input always gets the same answer."""
+    return BlockScrambler("deepsteg reference key: not a user's key", DEFAULT_BLOCK_SIZE)
+
+
 def _fits(images, indices, scrambler, reference) -> bool:
     """Whether unscrambling with ``scrambler`` looks right: clearly less blocky than unscrambling
     with ``reference``, an unrelated key, at the same block size (see :func:`check_unscrambled`)."""
@@ -184,6 +191,19 @@ def _fits(images, indices, scrambler, reference) -> bool:
     if other < SCRAMBLED_BLOCKINESS:
         return True  # too flat to tell
     return _unscrambled_blockiness(images, indices, scrambler) <= WRONG_KEY_RATIO * other
+
+
+def _clean_with(images, indices, candidate, reference, block_size) -> bool:
+    """Whether unscrambling with ``candidate`` verifiably gives a clean picture: one that, with
+    an unrelated key, would show a block grid, and with ``candidate`` shows none, neither on
+    ``candidate``'s grid nor on the receiver's ``block_size`` grid."""
+    other = _unscrambled_blockiness(images, indices, reference.with_block_size(candidate.block_size))
+    if other < SCRAMBLED_BLOCKINESS:
+        return False  # too flat to tell: no hint
+    unscrambled = [candidate.unscramble(image, index) for image, index in zip(images, indices)]
+    own = _median_blockiness(unscrambled, candidate.block_size)
+    return (own <= WRONG_KEY_RATIO * other and own < SCRAMBLED_BLOCKINESS
+            and _median_blockiness(unscrambled, block_size) < SCRAMBLED_BLOCKINESS)
 
 
 def check_unscrambled(revealed, key, block_size: int, indices=None) -> None:
@@ -199,25 +219,26 @@ def check_unscrambled(revealed, key, block_size: int, indices=None) -> None:
 
     Without a key: an error if the output shows a block grid (the sender used a key). With a key:
     an error if unscrambling with it leaves the picture about as blocky as unscrambling with an
-    unrelated random key would; the message names the block size the key fits instead, if it fits
-    one of the common sizes. Pictures too flat to tell pass.
+    unrelated key would (a fixed one, so the answer is the same on every run); the message names
+    another common block size only if unscrambling with it was checked to give a clean picture
+    (no block grid left). Pictures too flat to tell pass.
     """
     images = [revealed] if np.asarray(revealed).ndim == 3 else list(revealed)
     indices = list(range(len(images))) if indices is None else list(indices)
     if not key:
         if _median_blockiness(images, block_size) > SCRAMBLED_BLOCKINESS:
             raise ValueError("the revealed secret looks block-scrambled: the sender used --key; pass the same --key and --block-size "
-                             "(or --skip-key-check to write it anyway)")
+                             "(or --skip-checks to write it anyway)")
         return
     scrambler = key if isinstance(key, BlockScrambler) else BlockScrambler(key, block_size)
     scrambler = scrambler.with_block_size(block_size) if scrambler.block_size != block_size else scrambler
-    reference = BlockScrambler(secrets.token_hex(16), block_size)  # derived once (scrypt), resized per size tried
+    reference = _reference_scrambler()
     if _fits(images, indices, scrambler, reference):
         return
     hint = ""
     for size in _LIKELY_BLOCK_SIZES:
-        if size != block_size and _fits(images, indices, scrambler.with_block_size(size), reference):
+        if size != block_size and _clean_with(images, indices, scrambler.with_block_size(size), reference, block_size):
             hint = f"; this key fits --block-size {size}"
             break
     raise ValueError(f"the revealed secret still looks block-scrambled: wrong --key or --block-size (used {block_size}{hint}) "
-                     "(pass --skip-key-check to write it anyway)")
+                     "(pass --skip-checks to write it anyway)")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
+import io
 import os
 import pathlib
+import signal
 import sys
 
 from deepsteg.cipher import DEFAULT_BLOCK_SIZE
@@ -30,22 +33,42 @@ class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """Reports a bad command line in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def make_parser(description: str) -> argparse.ArgumentParser:
-    """An ``ArgumentParser`` whose help shows defaults."""
-    return argparse.ArgumentParser(description=description, formatter_class=_DefaultsHelpFormatter)
+    """An ``ArgumentParser`` whose help shows defaults and whose errors are one line."""
+    return _OneLineErrorParser(description=description, formatter_class=_DefaultsHelpFormatter)
 
 
 def add_force_flag(parser):
     parser.add_argument("--force", action="store_true", help="overwrite existing output files")
 
 
-def add_key_flags(parser):
+def add_key_flags(parser, reveal: bool = False):
+    """``--key`` and ``--block-size``; on the receiving side the block size defaults to the container's record."""
     parser.add_argument("--key", default=None, help="shared secret key for block-shuffle scrambling of the secret (scrambling, not encryption); no key: no scrambling")
-    parser.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE, help="side in pixels of the scrambled blocks; must match on both ends")
+    if reveal:
+        parser.add_argument("--block-size", type=int, default=None,
+                            help=f"side in pixels of the scrambled blocks (default: the container's record, else {DEFAULT_BLOCK_SIZE})")
+    else:
+        parser.add_argument("--block-size", type=int, default=DEFAULT_BLOCK_SIZE, help="side in pixels of the scrambled blocks; must match on both ends")
 
 
-def add_key_check_flag(parser):
-    parser.add_argument("--skip-key-check", action="store_true", help="write the revealed secret even if it still looks scrambled (wrong or missing key)")
+def add_check_flag(parser):
+    parser.add_argument("--skip-checks", "--skip-key-check", dest="skip_checks", action="store_true",
+                        help="reveal even a container that fails the checks: lossy or edited since it was written, made with another "
+                             "model, or still looking scrambled (wrong or missing key)")
+
+
+def check_key(key) -> None:
+    """Refuses an empty ``--key`` (it would silently hide without scrambling)."""
+    if key is not None and not key.strip():
+        raise CliError("--key must not be empty (leave it out to hide without a key)")
 
 
 def add_batch_flag(parser, default=8):
@@ -101,31 +124,96 @@ def positive(name: str, value) -> None:
 
 def check_output(path, force: bool):
     """Raises ``ValueError`` unless ``path`` can be written (exists only with ``force``)."""
-    from deepsteg.imageio import check_output_path
+    from deepsteg.files import check_output_path
 
     return check_output_path(path, force)
 
 
-def run_main(function):
-    """Decorates a script's ``main(argv)``: user errors become one line on stderr and exit code 1.
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM, so that it cleans up as on Ctrl-C."""
 
-    ``ValueError`` (bad input), ``OSError`` (files) and ``KeyboardInterrupt`` never show a
-    traceback. Set ``DEEPSTEG_DEBUG=1`` to see tracebacks.
+
+def _terminate(signal_number, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Sends what native libraries write to file descriptor 2 (TensorFlow's start-up lines, libpng
+    warnings) to /dev/null while Python's ``sys.stderr`` keeps the terminal, so that an error is
+    one line. Nothing is silenced with ``DEEPSTEG_DEBUG=1``."""
+    if os.environ.get("DEEPSTEG_DEBUG"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    python_stderr = sys.stderr
+    try:
+        uses_descriptor = python_stderr.fileno() == 2
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        uses_descriptor = False
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.close(null)
+    if uses_descriptor:
+        sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(saved), "wb", buffering=0), encoding=python_stderr.encoding,
+                                      errors="backslashreplace", line_buffering=True, write_through=True)
+    try:
+        yield
+    finally:
+        if uses_descriptor:
+            sys.stderr.flush()
+            sys.stderr.close()
+            sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def run_main(function):
+    """Decorates a script's ``main(argv)``: every error becomes one line on stderr and a non-zero exit.
+
+    ``ValueError`` (bad input) and ``OSError`` (files) give exit code 1; any other exception is
+    reported in one line as an internal error (exit code 2); ``KeyboardInterrupt`` and SIGTERM
+    give 130 and 143 after the usual clean-up (temporary files removed). TensorFlow's start-up
+    lines do not reach the terminal. Set ``DEEPSTEG_DEBUG=1`` to see tracebacks.
     """
 
     @functools.wraps(function)
     def wrapper(argv=None):
         program = pathlib.Path(sys.argv[0]).name if function.__module__ == "__main__" else function.__module__
+        previous_handler = None
         try:
-            return function(sys.argv[1:] if argv is None else list(argv))
-        except (ValueError, OSError) as error:
-            if os.environ.get("DEEPSTEG_DEBUG"):
-                raise
-            message = str(error).splitlines()[0] if str(error) else type(error).__name__
-            print(f"{program}: error: {message}", file=sys.stderr)
-            raise SystemExit(1) from None
-        except KeyboardInterrupt:
-            print(f"{program}: interrupted", file=sys.stderr)
-            raise SystemExit(130) from None
+            previous_handler = signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:  # not the main thread
+            pass
+        try:
+            with _native_stderr_silenced():
+                try:
+                    return function(sys.argv[1:] if argv is None else list(argv))
+                except SystemExit:
+                    raise
+                except Terminated:
+                    print(f"{program}: terminated", file=sys.stderr)
+                    raise SystemExit(143) from None
+                except KeyboardInterrupt:
+                    print(f"{program}: interrupted", file=sys.stderr)
+                    raise SystemExit(130) from None
+                except Exception as error:
+                    if os.environ.get("DEEPSTEG_DEBUG"):
+                        raise
+                    text = " ".join(str(error).split()) if str(error).strip() else ""
+                    if isinstance(error, (ValueError, OSError)):
+                        print(f"{program}: error: {text or type(error).__name__}", file=sys.stderr)
+                        raise SystemExit(1) from None
+                    print(f"{program}: error: internal error ({type(error).__name__}{': ' + text[:300] if text else ''}); "
+                          f"set DEEPSTEG_DEBUG=1 for details", file=sys.stderr)
+                    raise SystemExit(2) from None
+        finally:
+            if previous_handler is not None:
+                signal.signal(signal.SIGTERM, previous_handler)
 
     return wrapper

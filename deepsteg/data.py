@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 import cv2
 import keras
 import numpy as np
@@ -126,21 +124,25 @@ class RandomScrambling:
 
     A model trained only on natural secrets loses quality on scrambled ones (block edges are
     high-frequency content it never learnt to carry): 2 dB for the first ``unshuffled`` model.
-    Pass an instance as :class:`PairDataset`'s ``scrambler``; keys are random (a few, made once,
+    Pass an instance as :class:`PairDataset`'s ``scrambler``; it holds a few keys (made once,
     since deriving one runs scrypt) and the frame index varies, so the model sees the block
-    permutations of many keys.
+    permutations of many keys. The keys come from ``seed``, and which secret is scrambled how from
+    the index the dataset passes (itself drawn from the dataset's seed, epoch and batch), so a run
+    and its resumption see the same scrambled secrets.
 
     Args:
         fraction: share of secrets to scramble, in [0, 1].
         block_size: the block size of the scrambling (``--block-size`` of the scripts).
-        keys: how many random keys to draw from.
+        keys: how many keys to draw from.
+        seed: the run's random seed, from which the keys are derived.
     """
 
-    def __init__(self, fraction: float, block_size: int = DEFAULT_BLOCK_SIZE, keys: int = 4):
+    def __init__(self, fraction: float, block_size: int = DEFAULT_BLOCK_SIZE, keys: int = 4, seed: int = 0):
         if not 0 <= fraction <= 1:
             raise ValueError(f"the scrambled fraction must be in [0, 1], got {fraction}")
         self.fraction = fraction
-        self.scramblers = [BlockScrambler(secrets.token_hex(16), block_size) for _ in range(keys)] if fraction > 0 else []
+        self.scramblers = ([BlockScrambler(f"training key {seed}/{number}", block_size) for number in range(keys)]
+                           if fraction > 0 else [])
 
     def __call__(self, image: np.ndarray, index: int) -> np.ndarray:
         rng = np.random.default_rng(index)

@@ -8,7 +8,8 @@ import pathlib
 import numpy as np
 
 from deepsteg import inference, metrics
-from deepsteg.imageio import list_images, read_image, resize_to, write_text_atomic
+from deepsteg.files import write_text
+from deepsteg.imageio import list_images, read_image, resize_to
 
 METRIC_NAMES = ("psnr", "ssim", "mse", "mae")
 
@@ -108,7 +109,7 @@ def video_round_trip(hide_network, reveal_network, secret_path, cover_path, fold
                          measure=False, **options)
     # No wrong-key check: this measures what comes out, however bad (an untrained candidate's reveal).
     videosteg.reveal_video(reveal_network, folder / "stego.mkv", folder / "revealed.mkv", key=key, max_frames=max_frames,
-                           key_check=False, **options)
+                           checks=False, **options)
     revealed = list(videoio.read_frames(folder / "revealed.mkv"))
     originals = [resize_to(frame, *revealed[0].shape[:2]) for frame in videoio.read_frames(secret_path, len(revealed))]
     return revealed, originals
@@ -129,7 +130,7 @@ def damage_tolerance(hide_network, reveal_network, secret: np.ndarray, cover: np
         raise ValueError("OpenCV could not encode the container as JPEG")
     damaged = {"as_written": container, "lowest_bit_zeroed": container & 0xFE,
                f"jpeg_q{jpeg_quality}": cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[None, ..., ::-1]}
-    return {name: metrics.psnr(secret, inference.reveal(reveal_network, np.ascontiguousarray(image))[0])
+    return {name: metrics.psnr(secret, inference.reveal(reveal_network, np.ascontiguousarray(image), size=secret.shape[:2])[0])
             for name, image in damaged.items()}
 
 
@@ -226,13 +227,17 @@ def evaluate(hide_network, reveal_network, pairs, scrambler=None, batch_size: in
             if scrambler is not None:
                 to_hide = np.stack([scrambler.scramble(s, item[4]) for s, item in zip(secrets, items)])
             containers = inference.hide(hide_network, to_hide, covers)
-            revealed = inference.reveal(reveal_network, containers)
+            # Containers of odd-sided covers carry one mirrored row or column more: measured
+            # against the cover padded the same way, the secret cropped back to its own size.
+            padded_covers = inference.padded_cover(hide_network, covers)
+            revealed = inference.reveal(reveal_network, containers, size=secrets.shape[1:3])
             if scrambler is not None:
                 revealed = np.stack([scrambler.unscramble(r, item[4]) for r, item in zip(revealed, items)])
-            for item, container, secret_out in zip(items, containers, revealed):
+            for item, padded_cover, whole_container, secret_out in zip(items, padded_covers, containers, revealed):
                 secret, cover, secret_name, cover_name, index = item
+                container = whole_container[:cover.shape[0], :cover.shape[1]]
                 row = {"pair": index, "secret": secret_name, "cover": cover_name}
-                row.update({f"cover_{k}": v for k, v in metrics.all_metrics(cover, container).items()})
+                row.update({f"cover_{k}": v for k, v in metrics.all_metrics(padded_cover, whole_container).items()})
                 row.update({f"secret_{k}": v for k, v in metrics.all_metrics(secret, secret_out).items()})
                 row["residual_secret_correlation"] = residual_correlation(cover, container, secret)
                 rows.append(row)
@@ -260,14 +265,14 @@ def evaluate(hide_network, reveal_network, pairs, scrambler=None, batch_size: in
     return rows, baseline_rows, examples
 
 
-def report_json(summary: dict, baseline: dict, path, clips: dict | None = None) -> None:
+def report_json(summary: dict, baseline: dict, path, clips: dict | None = None, force: bool = False) -> None:
     """Writes the summary JSON (keys ``cover_psnr ... pairs`` plus ``lsb4`` baseline, and
     ``clips`` with per-clip summaries for video folders)."""
     data = {key: summary[key] for key in summary}
     data["lsb4"] = {key: baseline[key] for key in baseline}
     if clips:
         data["clips"] = clips
-    write_text_atomic(path, json.dumps(data, indent=2))
+    write_text(path, json.dumps(data, indent=2), force)
 
 
 def format_table(summary: dict, baseline: dict) -> str:
@@ -279,14 +284,19 @@ def format_table(summary: dict, baseline: dict) -> str:
     return "\n".join(lines)
 
 
-def save_plots(rows, baseline_rows, examples, out_dir) -> list[pathlib.Path]:
-    """Writes error histograms and a result grid (inputs, outputs, differences x10) as PNG."""
+PLOT_NAMES = ("result_grid.png", "error_histograms.png", "pixel_error_histograms.png")
+
+
+def save_plots(rows, baseline_rows, examples, out_dir, force: bool = False) -> list[pathlib.Path]:
+    """Writes error histograms and a result grid (inputs, outputs, differences x10) as PNG into
+    ``out_dir`` (the files of :data:`PLOT_NAMES`; existing ones are replaced only with ``force``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from deepsteg.imageio import write_image
+    from deepsteg.reports import save_figure
     from deepsteg.training import result_grid
 
     out_dir = pathlib.Path(out_dir)
@@ -294,7 +304,7 @@ def save_plots(rows, baseline_rows, examples, out_dir) -> list[pathlib.Path]:
     written = []
     if examples:
         grid = result_grid(*(np.stack(part) for part in zip(*examples)))
-        written.append(write_image(out_dir / "result_grid.png", grid, force=True))
+        written.append(write_image(out_dir / "result_grid.png", grid, force=force))
     figure, axes = plt.subplots(1, 2, figsize=(11, 4))
     for axis, key, title in ((axes[0], "cover_mae", "cover"), (axes[1], "secret_mae", "revealed secret")):
         axis.hist([row[key] for row in rows], bins=20, alpha=0.7, label="model")
@@ -303,10 +313,7 @@ def save_plots(rows, baseline_rows, examples, out_dir) -> list[pathlib.Path]:
         axis.set_ylabel("images")
         axis.set_title(f"{title} error")
         axis.legend()
-    figure.tight_layout()
-    figure.savefig(out_dir / "error_histograms.png", dpi=100)
-    plt.close(figure)
-    written.append(out_dir / "error_histograms.png")
+    written.append(save_figure(figure, out_dir / "error_histograms.png", force))
     if examples:
         secret, cover, container, revealed = (np.stack(part).astype(np.int16) for part in zip(*examples))
         figure, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -314,8 +321,56 @@ def save_plots(rows, baseline_rows, examples, out_dir) -> list[pathlib.Path]:
             axis.hist(difference.ravel(), bins=np.arange(-40.5, 41.5), log=True)
             axis.set_xlabel("pixel error (0-255)")
             axis.set_title(f"{title}, pixel errors of {len(examples)} pairs")
-        figure.tight_layout()
-        figure.savefig(out_dir / "pixel_error_histograms.png", dpi=100)
-        plt.close(figure)
-        written.append(out_dir / "pixel_error_histograms.png")
+        written.append(save_figure(figure, out_dir / "pixel_error_histograms.png", force))
     return written
+
+
+def run_evaluation(args, pairs, total: int, by_clip: bool = False) -> dict:
+    """What eval.py and test.py do with their options ``args``: loads the networks, evaluates,
+    prints the table, writes JSON/CSV/plots (all or none of them). With ``by_clip`` (pairs named
+    ``clip@frame``) also prints and saves per-clip means and minima."""
+    from tqdm import tqdm
+
+    from deepsteg import cli, files, inference
+    from deepsteg.cipher import BlockScrambler
+    from deepsteg.reports import write_csv
+
+    plots = [args.out / name for name in PLOT_NAMES] if args.out is not None else []
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise cli.CliError(f"--out {args.out} is a file, not a folder")
+    for path in (args.json, args.csv):
+        if path is not None:
+            cli.check_output(path, args.force)
+    if args.out is not None and args.out.is_dir():
+        for path in plots:
+            cli.check_output(path, args.force)
+    files.check_distinct(inputs=[args.checkpoint, args.reveal, getattr(args, "testdata", None)],
+                         outputs=[args.json, args.csv, *plots])
+    cli.check_key(args.key)
+    hide_network = inference.load_network(args.checkpoint, "hide")
+    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal")
+    scrambler = BlockScrambler(args.key, args.block_size) if args.key else None
+    with tqdm(total=total, unit="pair", desc="evaluating", disable=None) as progress:
+        rows, baseline_rows, examples = evaluate(hide_network, reveal_network, pairs, scrambler, args.batch_size, progress=progress)
+    summary, baseline = summarize(rows), summarize(baseline_rows)
+    clips = per_clip(rows) if by_clip else None
+    if clips:
+        print(format_clip_table(clips))
+    print(format_table(summary, baseline))
+    made_folder = args.out is not None and not args.out.exists()
+    try:
+        with files.transaction():
+            if args.json:
+                report_json(summary, baseline, args.json, clips, force=args.force)
+            if args.csv:
+                write_csv(args.csv, rows, force=args.force)
+            if args.out:
+                save_plots(rows, baseline_rows, examples, args.out, force=args.force)
+    except BaseException:
+        if made_folder and args.out.is_dir() and not any(args.out.iterdir()):
+            args.out.rmdir()
+        raise
+    print(f"summary: {summary['pairs']} pairs; cover PSNR {summary['cover_psnr']:.2f} dB SSIM {summary['cover_ssim']:.4f}; "
+          f"secret PSNR {summary['secret_psnr']:.2f} dB SSIM {summary['secret_ssim']:.4f}; "
+          f"residual/secret correlation {summary['residual_secret_correlation']:.3f}")
+    return summary

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
-import tempfile
 
 import cv2
 import numpy as np
+
+from deepsteg.files import check_output_path, write_bytes, write_through_temporary
+
+# The PNG text chunk (tEXt) that holds a container's record (deepsteg.record).
+PNG_RECORD_KEY = "deepsteg"
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 # Extensions OpenCV writes without loss for 8-bit RGB.
@@ -44,10 +49,29 @@ def read_image(path) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"image not found: {path}")
     data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as error:  # e.g. a header declaring more pixels than OpenCV accepts
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else "OpenCV refused it"
+        raise ValueError(f"cannot decode image {path}: {reason}") from None
     if image is None:
         raise ValueError(f"cannot decode image (corrupt or unsupported format): {path}")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def read_png_text(path, key: str = PNG_RECORD_KEY) -> str | None:
+    """The text chunk ``key`` of a PNG file (written before its image data), or None."""
+    path = pathlib.Path(path)
+    if path.suffix.lower() != ".png":
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            value = image.info.get(key)
+    except Exception:  # Pillow raises many types for damaged files; the pixels were read by OpenCV
+        return None
+    return value if isinstance(value, str) else None
 
 
 def check_lossless_image_path(path) -> pathlib.Path:
@@ -68,43 +92,30 @@ def check_lossless_image_path(path) -> pathlib.Path:
     return path
 
 
-def check_output_path(path, force: bool = False) -> pathlib.Path:
-    """Checks that ``path`` may be written: not existing unless ``force``, folder writable.
+def write_image(path, image: np.ndarray, force: bool = False, text: str | None = None) -> pathlib.Path:
+    """Writes an RGB uint8 image losslessly through a checked temporary file (:mod:`deepsteg.files`).
+
+    Args:
+        text: for PNG files, a text chunk to store under :data:`PNG_RECORD_KEY` (a container's
+            record); other formats cannot hold one.
 
     Raises:
-        ValueError: with a one-line explanation.
+        ValueError: for a lossy extension, an existing file without ``force``, ``text`` for a
+            format other than PNG, or a write failure.
     """
-    path = pathlib.Path(path)
-    if path.exists() and not force:
-        raise ValueError(f"{path} already exists; pass --force to overwrite it")
-    if path.is_dir():
-        raise ValueError(f"{path} is a folder, not a file")
-    parent = path.parent if str(path.parent) else pathlib.Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"output folder is not writable: {parent}")
-    return path
+    path = check_lossless_image_path(check_output_path(path, force))
+    if text is None:
+        return _encode_and_write(path, image, [], force)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path.name}: only PNG files can carry the container record")
+    _check_rgb(image)
+    from PIL import Image, PngImagePlugin
 
-
-def temporary_sibling(path) -> pathlib.Path:
-    """A new, unused temporary file name in the folder of ``path`` with the same extension."""
-    path = pathlib.Path(path)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent or ".")
-    os.close(handle)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(name, 0o666 & ~umask)  # mkstemp makes 0600 files; outputs get the usual permissions
-    return pathlib.Path(name)
-
-
-def write_image(path, image: np.ndarray, force: bool = False) -> pathlib.Path:
-    """Writes an RGB uint8 image losslessly and atomically (temporary file, then rename).
-
-    Raises:
-        ValueError: for a lossy extension, an existing file without ``force``, or a write failure.
-    """
-    return _encode_and_write(check_lossless_image_path(check_output_path(path, force)), image, [])
+    info = PngImagePlugin.PngInfo()
+    info.add_text(PNG_RECORD_KEY, text)
+    buffer = io.BytesIO()
+    Image.fromarray(image, "RGB").save(buffer, format="PNG", pnginfo=info, compress_level=6)
+    return write_bytes(path, buffer.getvalue(), force)
 
 
 def write_jpeg(path, image: np.ndarray, quality: int = 90, force: bool = False) -> pathlib.Path:
@@ -120,40 +131,20 @@ def write_jpeg(path, image: np.ndarray, quality: int = 90, force: bool = False) 
         raise ValueError(f"write_jpeg writes .jpg files, not {path.name}")
     if not 1 <= quality <= 100:
         raise ValueError(f"JPEG quality must be in 1-100, got {quality}")
-    return _encode_and_write(path, image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return _encode_and_write(path, image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)], force)
 
 
-def _encode_and_write(path: pathlib.Path, image: np.ndarray, parameters: list) -> pathlib.Path:
+def _check_rgb(image: np.ndarray) -> None:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"images are written from RGB uint8 (H, W, 3) arrays, got {image.dtype} {image.shape}")
+
+
+def _encode_and_write(path: pathlib.Path, image: np.ndarray, parameters: list, force: bool) -> pathlib.Path:
+    _check_rgb(image)
     ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), parameters)
     if not ok:
         raise ValueError(f"cannot encode {path}")
-    return write_through_temporary(path, lambda handle: encoded.tofile(handle))
-
-
-def write_through_temporary(path, write) -> pathlib.Path:
-    """Calls ``write(binary file handle)`` on a temporary sibling of ``path``, then renames it to
-    ``path``: a failure half-way leaves whatever was at ``path`` untouched.
-
-    Raises:
-        ValueError: if the file cannot be written.
-    """
-    path = pathlib.Path(path)
-    temporary = temporary_sibling(path)
-    try:
-        with open(temporary, "wb") as handle:
-            write(handle)
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise ValueError(f"cannot write {path}: {error.strerror}") from None
-    return path
-
-
-def write_text_atomic(path, text: str) -> pathlib.Path:
-    """Writes UTF-8 ``text`` to ``path`` through a temporary file and a rename."""
-    return write_through_temporary(path, lambda handle: handle.write(text.encode("utf-8")))
+    return write_bytes(path, encoded.tobytes(), force)
 
 
 def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -164,6 +155,6 @@ def resize_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
 
 
-def atomic_save_npy(path, array: np.ndarray) -> pathlib.Path:
-    """Saves a NumPy array to ``path`` (.npy) through a temporary file and a rename."""
-    return write_through_temporary(path, lambda handle: np.save(handle, array, allow_pickle=False))
+def atomic_save_npy(path, array: np.ndarray, force: bool = False) -> pathlib.Path:
+    """Saves a NumPy array to ``path`` (.npy) through a checked temporary file."""
+    return write_through_temporary(path, lambda handle: np.save(handle, array, allow_pickle=False), force)

@@ -58,25 +58,34 @@ def psnr(reference: np.ndarray, test: np.ndarray) -> float:
     return float(10.0 * np.log10(MAX_VALUE**2 / error))
 
 
+# The Gaussian window of the reported SSIM is 11x11 (sigma 1.5, scikit-image's truncation at 3.5 sigma).
+MIN_SSIM_SIDE = 11
+
+
+def check_ssim_size(height: int, width: int, what: str = "the images") -> None:
+    """Raises ``ValueError`` for images too small for the reported SSIM (sides under 11 pixels)."""
+    if min(height, width) < MIN_SSIM_SIDE:
+        raise ValueError(f"{what} is {width}x{height}: too small to measure SSIM, which needs at least "
+                         f"{MIN_SSIM_SIDE}x{MIN_SSIM_SIDE} pixels")
+
+
 def ssim(reference: np.ndarray, test: np.ndarray) -> float:
     """Structural similarity of two uint8 images (H, W) or (H, W, C), averaged over channels.
 
-    Uses the Gaussian-weighted variant of Wang et al. (2004). Images smaller than 7x7 fall back
-    to the largest odd window that fits.
+    The Gaussian-weighted variant of Wang et al. (2004): an 11x11 window with sigma 1.5 and
+    population covariances, one definition for every size.
+
+    Raises:
+        ValueError: for images with a side under :data:`MIN_SSIM_SIDE` pixels.
     """
     _check_pair(reference, test)
-    smallest_side = min(reference.shape[0], reference.shape[1])
-    window = min(7, smallest_side if smallest_side % 2 else smallest_side - 1)
+    check_ssim_size(reference.shape[0], reference.shape[1])
     channel_axis = -1 if reference.ndim == 3 else None
-    if window >= 7:
-        return float(
-            structural_similarity(
-                reference, test, data_range=MAX_VALUE, channel_axis=channel_axis,
-                gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-            )
-        )
     return float(
-        structural_similarity(reference, test, data_range=MAX_VALUE, channel_axis=channel_axis, win_size=max(window, 3))
+        structural_similarity(
+            reference, test, data_range=MAX_VALUE, channel_axis=channel_axis,
+            gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+        )
     )
 
 
@@ -148,6 +157,15 @@ def ssim_tensor(y_true, y_pred):
     return ops.mean(ssim_map, axis=(1, 2, 3))
 
 
+def edge_weights(height, width, edge_weight: float, edge_width: int):
+    """A (height, width) map: 1 inside, ``1 + edge_weight`` on the outer ``edge_width`` rows and columns."""
+    rows, columns = ops.arange(height), ops.arange(width)
+    on_row = ops.logical_or(rows < edge_width, rows >= height - edge_width)
+    on_column = ops.logical_or(columns < edge_width, columns >= width - edge_width)
+    edge = ops.logical_or(ops.expand_dims(on_row, 1), ops.expand_dims(on_column, 0))
+    return 1.0 + edge_weight * ops.cast(edge, "float32")
+
+
 @keras.saving.register_keras_serializable(package="deepsteg")
 class MseSsimLoss(keras.losses.Loss):
     """``MSE + ssim_weight * (1 - SSIM)`` per image, on float tensors in [0, 1].
@@ -158,19 +176,30 @@ class MseSsimLoss(keras.losses.Loss):
 
     Args:
         ssim_weight: weight of ``1 - SSIM`` (:func:`ssim_tensor`); must be >= 0.
+        edge_weight: extra weight of the squared errors on the outer ``edge_width`` rows and
+            columns (the MSE becomes a weighted mean). Convolutions see zeros beyond the image
+            there, and without it a network leaves the edges of what it reveals several times
+            worse than the rest.
+        edge_width: how many rows and columns count as the edge.
     """
 
-    def __init__(self, ssim_weight: float = 0.0, name: str = "mse_ssim", **kwargs):
+    def __init__(self, ssim_weight: float = 0.0, edge_weight: float = 0.0, edge_width: int = 2, name: str = "mse_ssim", **kwargs):
         super().__init__(name=name, **kwargs)
-        if ssim_weight < 0:
-            raise ValueError(f"ssim_weight must be >= 0, got {ssim_weight}")
-        self.ssim_weight = float(ssim_weight)
+        if ssim_weight < 0 or edge_weight < 0 or edge_width < 1:
+            raise ValueError(f"ssim_weight and edge_weight must be >= 0 and edge_width >= 1, got {ssim_weight}, {edge_weight}, {edge_width}")
+        self.ssim_weight, self.edge_weight, self.edge_width = float(ssim_weight), float(edge_weight), int(edge_width)
 
     def call(self, y_true, y_pred):
-        loss = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
+        squared = ops.square(y_true - y_pred)
+        if self.edge_weight:
+            shape = ops.shape(y_true)
+            weights = ops.expand_dims(edge_weights(shape[1], shape[2], self.edge_weight, self.edge_width), -1)
+            loss = ops.mean(squared * weights, axis=(1, 2, 3)) / ops.mean(weights)
+        else:
+            loss = ops.mean(squared, axis=(1, 2, 3))
         if self.ssim_weight:
             loss = loss + self.ssim_weight * (1.0 - ssim_tensor(y_true, y_pred))
         return loss
 
     def get_config(self):
-        return {**super().get_config(), "ssim_weight": self.ssim_weight}
+        return {**super().get_config(), "ssim_weight": self.ssim_weight, "edge_weight": self.edge_weight, "edge_width": self.edge_width}

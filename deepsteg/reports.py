@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import csv
-import os
+import io
 import pathlib
 
-from deepsteg.imageio import check_output_path, temporary_sibling
+from deepsteg.files import check_output_path, write_text, write_through_temporary
 
 
 def write_csv(path, rows: list[dict], force: bool = False) -> pathlib.Path:
-    """Writes a list of dicts as CSV (columns from the first row), atomically."""
+    """Writes a list of dicts as CSV (columns from the first rows that have them), atomically."""
     path = check_output_path(path, force)
     if not rows:
         raise ValueError(f"nothing to write to {path}")
-    temporary = temporary_sibling(path)
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({key: f"{value:.6g}" if isinstance(value, float) else value for key, value in row.items()})
-    os.replace(temporary, path)
-    return path
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: f"{value:.6g}" if isinstance(value, float) else value for key, value in row.items()})
+    return write_text(path, text.getvalue(), force)
 
 
 def plot_per_frame(path, rows: list[dict], title: str, force: bool = False) -> pathlib.Path:
@@ -45,24 +44,27 @@ def plot_per_frame(path, rows: list[dict], title: str, force: bool = False) -> p
     psnr_axis.set_ylabel("PSNR (dB, 0-255)")
     ssim_axis.set_ylabel("SSIM")
     figure.suptitle(title)
-    return _save_figure(figure, (psnr_axis, ssim_axis), "frame", path)
+    return _save_figure(figure, (psnr_axis, ssim_axis), "frame", path, force)
 
 
-def _save_figure(figure, axes, x_label, path) -> pathlib.Path:
-    """Labels and grids the axes, then saves the figure as PNG atomically and closes it."""
+def save_figure(figure, path, force: bool = False) -> pathlib.Path:
+    """Saves a matplotlib figure as PNG through a checked temporary file, and closes it."""
     import matplotlib.pyplot as plt
 
+    try:
+        figure.tight_layout()
+        return write_through_temporary(path, lambda handle: figure.savefig(handle, dpi=100, format="png"), force)
+    finally:
+        plt.close(figure)
+
+
+def _save_figure(figure, axes, x_label, path, force: bool = False) -> pathlib.Path:
+    """Labels and grids the axes, then saves the figure (:func:`save_figure`)."""
     for axis in axes:
         axis.set_xlabel(x_label)
         axis.grid(alpha=0.3)
         axis.legend()
-    figure.tight_layout()
-    path = pathlib.Path(path)
-    temporary = temporary_sibling(path)
-    figure.savefig(temporary, dpi=100, format="png")
-    plt.close(figure)
-    os.replace(temporary, path)
-    return path
+    return save_figure(figure, path, force)
 
 
 def plot_training_curves(csv_path, path) -> pathlib.Path | None:
@@ -93,7 +95,7 @@ def plot_training_curves(csv_path, path) -> pathlib.Path | None:
     psnr_axis.set_ylabel("PSNR (dB, float tensors)")
     if has_ssim:
         axes[2].set_ylabel("SSIM (float tensors)")
-    return _save_figure(figure, tuple(axes), "epoch", path)
+    return _save_figure(figure, tuple(axes), "epoch", path, force=True)  # the run's own plot, redrawn every time
 
 
 def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | None = None) -> pathlib.Path:
@@ -152,4 +154,4 @@ def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | N
                 axis.plot(hours, [float(row[column]) for row in rows], marker=".", label=label)
     for axis, (_, title) in zip(axes.flat, panels):
         axis.set_ylabel(title)
-    return _save_figure(figure, tuple(axes.flat), "training time (hours)", path)
+    return _save_figure(figure, tuple(axes.flat), "training time (hours)", path, force)

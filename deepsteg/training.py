@@ -13,7 +13,8 @@ import keras
 import numpy as np
 
 from deepsteg import metrics
-from deepsteg.imageio import write_image, write_text_atomic
+from deepsteg.files import place, temporary_sibling, write_text
+from deepsteg.imageio import write_image
 from models import build_steg_model
 
 CHECKPOINT_PATTERN = "steg_model-{epoch:02d}-{val_loss:.4f}.keras"
@@ -41,6 +42,34 @@ def learning_rate_schedule(kind: str, learning_rate: float, total_steps: int, wa
     raise ValueError(f"unknown learning-rate schedule {kind!r}; choose constant, exponential or cosine")
 
 
+def schedule_length(schedule) -> int | None:
+    """The number of steps a schedule from :func:`learning_rate_schedule` was made for (None: constant)."""
+    schedules = keras.optimizers.schedules
+    if isinstance(schedule, schedules.CosineDecay):
+        return int(schedule.decay_steps) + int(schedule.warmup_steps or 0)
+    if isinstance(schedule, schedules.ExponentialDecay):
+        return int(schedule.decay_steps) * 4
+    return None
+
+
+def fit_schedule(model: keras.Model, kind: str, learning_rate: float, total_steps: int, warmup_steps: int) -> int | None:
+    """Makes a resumed model's learning-rate schedule run over ``total_steps``.
+
+    A schedule is saved with the optimiser for the run's length at its start; Keras holds a
+    cosine at its floor after that, so a run resumed with more epochs would train its extra
+    epochs at 1% of the peak rate. When the lengths differ the schedule is made again, the same
+    kind, peak and warm-up over the new length (the steps already taken keep their place on it).
+
+    Returns:
+        the old length when the schedule was made again, else None.
+    """
+    old = schedule_length(model.optimizer._learning_rate)
+    if old is None or old == total_steps:
+        return None
+    model.optimizer.learning_rate = learning_rate_schedule(kind, learning_rate, total_steps, warmup_steps)
+    return old
+
+
 def psnr_metric():
     """Mean PSNR (dB) over batches, logged as ``*_psnr`` (float tensors: indicative only)."""
     return keras.metrics.MeanMetricWrapper(metrics.psnr_tensor, name="psnr")
@@ -58,12 +87,15 @@ def default_jit_compile():
 
 
 def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=None, ssim_weight: float = 0.0,
-                  clip_norm: float | None = None) -> keras.Model:
+                  clip_norm: float | None = None, edge_weight: float = 0.0) -> keras.Model:
     """Compiles with Adam and loss ``MSE(cover) + beta * MSE(secret)`` (Baluja 2017, eq. 1).
 
     Args:
         ssim_weight: when positive, each term becomes ``MSE + ssim_weight * (1 - SSIM)``
             (:class:`deepsteg.metrics.MseSsimLoss`), the SSIM term of the original to-do list.
+        edge_weight: extra weight of the secret's squared errors on its outer two rows and
+            columns (:class:`deepsteg.metrics.MseSsimLoss`), so that the revealed secret's edges
+            are not worse than the rest.
         clip_norm: when given, gradients are scaled down to this global L2 norm before each Adam
             step (Pascanu et al. 2013), a guard against the rare huge gradients that can start a
             divergence; None (the default) does not clip.
@@ -74,10 +106,11 @@ def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=No
         raise ValueError(f"beta must be positive, got {beta}")
     if clip_norm is not None and clip_norm <= 0:
         raise ValueError(f"clip_norm must be positive, got {clip_norm}")
-    loss = metrics.MseSsimLoss(ssim_weight) if ssim_weight else "mse"
+    cover_loss = metrics.MseSsimLoss(ssim_weight) if ssim_weight else "mse"
+    secret_loss = metrics.MseSsimLoss(ssim_weight, edge_weight) if ssim_weight or edge_weight else "mse"
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
-        loss={"container": loss, "revealed": loss},
+        loss={"container": cover_loss, "revealed": secret_loss},
         loss_weights={"container": 1.0, "revealed": beta},
         metrics={"container": [psnr_metric(), ssim_metric()], "revealed": [psnr_metric(), ssim_metric()]},
         jit_compile=jit_compile,
@@ -101,14 +134,14 @@ def global_dtype_policy(name: str):
 
 
 def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0, clip_norm: float | None = None,
-              dtype_policy: str = "float32"):
+              dtype_policy: str = "float32", edge_weight: float = 0.0):
     """Builds and compiles a joint model; ``dtype_policy`` ``mixed_bfloat16`` computes in bf16 with
     float32 weights, outputs and loss (for accelerators with bf16 units; see :func:`float32_copy`)."""
     if dtype_policy not in DTYPE_POLICIES:
         raise ValueError(f"dtype policy must be one of {', '.join(DTYPE_POLICIES)}, got {dtype_policy!r}")
     with global_dtype_policy(dtype_policy):
         model = build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize)
-    return compile_model(model, beta, schedule, ssim_weight=ssim_weight, clip_norm=clip_norm)
+    return compile_model(model, beta, schedule, ssim_weight=ssim_weight, clip_norm=clip_norm, edge_weight=edge_weight)
 
 
 def _float32_config(config):
@@ -271,9 +304,13 @@ class SaveLast(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if diverged(logs):
             return
-        temporary = self.path.with_name(f".{self.path.stem}.partial.keras")
-        self.model.save(temporary)
-        temporary.replace(self.path)
+        temporary = temporary_sibling(self.path)
+        try:
+            self.model.save(temporary)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        place(temporary, self.path, force=True)
 
 
 class RestoreMallocThresholds(keras.callbacks.Callback):
@@ -309,7 +346,11 @@ class RestoreMallocThresholds(keras.callbacks.Callback):
 
 
 class Throughput(keras.callbacks.Callback):
-    """Records images per second and wall time of every epoch into the logs."""
+    """Records images per second, wall time and this process's CPU time of every epoch into the logs.
+
+    ``epoch_cpu_seconds`` (user + system time of all the process's threads) measures the compute an
+    epoch took even when several runs share the machine, so runs can be compared per CPU-hour.
+    """
 
     def __init__(self, batch_size, steps):
         super().__init__()
@@ -317,12 +358,14 @@ class Throughput(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = time.perf_counter() - self.start
         if logs is not None:
             logs["images_per_second"] = self.images / seconds
             logs["epoch_seconds"] = seconds
+            logs["epoch_cpu_seconds"] = time.process_time() - self.cpu_start
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -421,4 +464,4 @@ def write_run_config(log_dir, config: dict):
     path = pathlib.Path(log_dir) / "run_config.json"
     runs = read_run_configs(log_dir)
     runs.append(config)
-    write_text_atomic(path, json.dumps(runs, indent=2, default=str))
+    write_text(path, json.dumps(runs, indent=2, default=str), force=True)

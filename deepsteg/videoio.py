@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import fractions
-import hashlib
-import os
 import pathlib
+import re
 
 import av
 import numpy as np
 
-from deepsteg.imageio import check_output_path, temporary_sibling
+from deepsteg import record as records
+from deepsteg.files import check_output_path, place, sync_file, temporary_sibling
 
 # Codec per output extension: (encoder, pixel format, options). All store 8-bit RGB bit-exactly.
 LOSSLESS_CODECS = {
@@ -43,17 +43,42 @@ class VideoInfo:
     codec: str
     pixel_format: str
     has_audio: bool
+    tags: dict = dataclasses.field(default_factory=dict)
+    x264_rate_control: str | None = None  # e.g. "qp=0" or "crf=23.0", from x264's settings in the stream
 
     @property
     def lossless_rgb(self) -> bool:
-        """Whether the stream can carry an 8-bit RGB container exactly."""
+        """Whether the stream can carry an 8-bit RGB container exactly (as far as its header tells).
+
+        H.264 is lossless only at qp 0: an x264 stream that says it was made with a CRF or
+        another quantiser is not.
+        """
+        if self.codec == "h264" and self.x264_rate_control is not None and self.x264_rate_control != "qp=0":
+            return False
         return self.codec in LOSSLESS_DECODERS and self.pixel_format.startswith(RGB_PIXEL_FORMATS)
+
+    @property
+    def record(self) -> "records.Record | None":
+        """The container record of the hide script (:mod:`deepsteg.record`), if the file has one.
+
+        Raises:
+            ValueError: if the record is damaged.
+        """
+        for key in records.READ_TAGS:
+            found = records.Record.from_json(self.tags.get(key))
+            if found is not None:
+                return found
+        return None
 
 
 def _open(path) -> av.container.InputContainer:
+    from deepsteg.imageio import IMAGE_EXTENSIONS
+
     path = pathlib.Path(path)
     if not path.is_file():
         raise ValueError(f"video not found: {path}")
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        raise ValueError(f"{path} is an image, not a video (image_hide.py and image_reveal.py take images)")
     try:
         container = av.open(str(path))
     except (av.FFmpegError, UnicodeDecodeError) as error:
@@ -75,8 +100,25 @@ def probe(path) -> VideoInfo:
         context = stream.codec_context
         fps = stream.average_rate or stream.guessed_rate or fractions.Fraction(25)
         pixel_format = context.format.name if context.format is not None else (context.pix_fmt or "")
+        tags = {**dict(stream.metadata or {}), **dict(container.metadata or {})}
+        rate_control = _x264_rate_control(container, stream) if context.name == "h264" else None
         return VideoInfo(pathlib.Path(path), context.width, context.height, fractions.Fraction(fps), context.name,
-                         pixel_format, bool(container.streams.audio))
+                         pixel_format, bool(container.streams.audio), tags, rate_control)
+
+
+_X264_RATE_CONTROL = re.compile(rb"x264 - core[^\x00]*?options:[^\x00]*? (qp=[0-9.]+|crf=[0-9.]+|bitrate=[0-9.]+)")
+
+
+def _x264_rate_control(container, stream) -> str | None:
+    """The rate control x264 recorded in its settings message (first packet), e.g. ``qp=0``; None if absent."""
+    try:
+        for packet in container.demux(stream):
+            if packet.size:
+                match = _X264_RATE_CONTROL.search(bytes(packet))
+                return match.group(1).decode() if match else None
+    except av.FFmpegError:
+        return None
+    return None
 
 
 def read_frames(path, max_frames: int | None = None):
@@ -142,10 +184,6 @@ def batched(frames, size: int):
         yield batch
 
 
-def frame_digest(frame: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(frame).tobytes(), digest_size=16).digest()
-
-
 def codec_for_path(path, codec: str | None = None) -> str:
     """The lossless codec for an output file: ``codec`` if given, else chosen by extension.
 
@@ -165,10 +203,11 @@ def codec_for_path(path, codec: str | None = None) -> str:
 
 class LosslessVideoWriter:
     """Writes RGB frames with a lossless codec into a temporary file; :meth:`close` reads the file
-    back, checks every frame is bit-exact, and only then renames it to ``path``.
+    back, checks every frame is bit-exact, flushes it to disk and only then gives it the name
+    ``path`` (:func:`deepsteg.files.place`: never replacing a file without ``force``).
 
-    Use as a context manager: on an exception the temporary file is removed and ``path`` is left
-    untouched.
+    Use as a context manager: on an exception, in the ``with`` block or in :meth:`close`, every
+    temporary file is removed and ``path`` is left untouched.
 
     Args:
         path: output file (.mkv FFV1, .mp4 libx264rgb qp 0, .avi HuffYUV, .mov PNG).
@@ -177,15 +216,19 @@ class LosslessVideoWriter:
         force: overwrite an existing ``path``.
         audio_from: optional video whose first audio stream is copied (packets, no re-encoding).
         verify: read back and compare before renaming (on by default).
+        record: a :class:`deepsteg.record.Record` to store in the file's metadata, completed
+            with the digest of every frame written (the file is then remuxed once at the end).
     """
 
-    def __init__(self, path, fps, codec: str | None = None, force: bool = False, audio_from=None, verify: bool = True):
+    def __init__(self, path, fps, codec: str | None = None, force: bool = False, audio_from=None, verify: bool = True,
+                 record: "records.Record | None" = None):
         self.path = check_output_path(path, force)
         self.codec = codec_for_path(self.path, codec)
         self.fps = fractions.Fraction(fps).limit_denominator(100000)
-        self.audio_from, self.verify = audio_from, verify
+        self.audio_from, self.verify, self.force, self.record = audio_from, verify, force, record
         self.temporary = temporary_sibling(self.path)
-        self.digests: list[bytes] = []
+        self._temporaries = [self.temporary]
+        self.digests: list[str] = []
         self._output = None
         self._stream = None
         self._audio = None
@@ -215,10 +258,7 @@ class LosslessVideoWriter:
         video_frame.time_base = 1 / self.fps
         for packet in self._stream.encode(video_frame):
             self._output.mux(packet)
-        if self.verify:
-            self.digests.append(frame_digest(frame))
-        else:
-            self.digests.append(b"")
+        self.digests.append(records.frame_digest(frame) if self.verify or self.record is not None else "")
 
     def _add_audio_stream(self):
         """Adds the audio stream of ``audio_from`` (must happen before the first packet)."""
@@ -256,23 +296,63 @@ class LosslessVideoWriter:
             self._audio = None
 
     def close(self):
-        """Finishes the file, verifies it bit-exactly, and renames it into place."""
-        if self._output is None:
-            raise ValueError("no frame was written")
-        for packet in self._stream.encode(None):
-            self._output.mux(packet)
-        self._copy_audio()
-        self._output.close()
-        self._output = None
-        if self.verify:
-            self._verify()
-        os.replace(self.temporary, self.path)
-        return self.path
+        """Finishes the file, stores the record, verifies it bit-exactly and puts it in place.
 
-    def _verify(self):
+        Raises:
+            ValueError: if encoding, writing (a full disk), verifying or placing fails; nothing is
+                left behind then.
+        """
+        try:
+            if self._output is None:
+                raise ValueError("no frame was written")
+            for packet in self._stream.encode(None):
+                self._output.mux(packet)
+            self._copy_audio()
+            self._output.close()
+            self._output = None
+            final = self.temporary
+            if self.record is not None:
+                self.record.digests = list(self.digests)
+                final = self._remux_with_record()
+            if self.verify:
+                self._verify(final)
+            sync_file(final)
+        except BaseException as error:
+            self.abort()
+            if isinstance(error, (av.FFmpegError, OSError)):
+                raise ValueError(f"cannot write {self.path}: {error}") from None
+            raise
+        for temporary in self._temporaries:
+            if temporary != final:
+                temporary.unlink(missing_ok=True)
+        return place(final, self.path, self.force)
+
+    def _remux_with_record(self) -> pathlib.Path:
+        """Copies the finished streams (no re-encoding) into a new temporary file whose metadata
+        holds the record; the digests are only known once every frame is written."""
+        target = temporary_sibling(self.path)
+        self._temporaries.append(target)
+        key = records.VIDEO_TAG_FALLBACK if target.suffix.lower() == ".avi" else records.VIDEO_TAG
+        options = {"movflags": "use_metadata_tags"} if target.suffix.lower() in (".mp4", ".mov", ".m4v") else {}
+        with av.open(str(self.temporary)) as source, \
+                av.open(str(target), "w", format="matroska" if target.suffix == ".mkv" else None, options=options) as output:
+            output.metadata[key] = self.record.to_json()
+            streams = {stream.index: output.add_stream_from_template(stream) for stream in source.streams
+                       if stream.type in ("video", "audio")}
+            for stream in source.streams.video:  # keep the exact frame rate (short files would get an estimate)
+                streams[stream.index].codec_context.framerate = self.fps
+            for packet in source.demux(*[stream for stream in source.streams if stream.index in streams]):
+                if packet.dts is None:
+                    continue
+                packet.stream = streams[packet.stream.index]
+                output.mux(packet)
+        self.temporary.unlink(missing_ok=True)
+        return target
+
+    def _verify(self, path):
         count = 0
-        for index, frame in enumerate(read_frames(self.temporary)):
-            if index >= len(self.digests) or frame_digest(frame) != self.digests[index]:
+        for index, frame in enumerate(read_frames(path)):
+            if index >= len(self.digests) or records.frame_digest(frame) != self.digests[index]:
                 raise ValueError(f"{self.codec} did not store frame {index} bit-exactly; nothing was written to {self.path}")
             count += 1
         if count != len(self.digests):
@@ -289,7 +369,8 @@ class LosslessVideoWriter:
             except Exception:  # closing a broken muxer must not hide the original error
                 pass
             self._output = None
-        self.temporary.unlink(missing_ok=True)
+        for temporary in self._temporaries:
+            temporary.unlink(missing_ok=True)
 
     def __enter__(self):
         return self

@@ -28,8 +28,11 @@ hide and backwards to reveal; its joint model holds that one layer (``invertible
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import re
 
 import keras
+import numpy as np
 from keras import layers
 
 from models.invertible import InvertibleHiding
@@ -83,6 +86,10 @@ PRESETS = {
     # on Haar sub-bands, dense blocks growing by 32 channels; 2.0 M parameters shared by hiding
     # and revealing, 0.50 M multiply-adds per pixel each way.
     "invertible": Preset(architecture="invertible", hide_layers=8, width=32, residual=True),
+    # Smaller layouts of the same family (blocks x growth), for the compute-budget comparison:
+    # 0.47x and 0.17x the multiply-adds per pixel of "invertible".
+    "invertible-6x24": Preset(architecture="invertible", hide_layers=6, width=24, residual=True),
+    "invertible-4x16": Preset(architecture="invertible", hide_layers=4, width=16, residual=True),
     # Tiny configurations for shape and serialisation tests.
     "tiny": Preset(filters=(4, 2, 2), prep_layers=1, hide_layers=2, reveal_layers=2),
     "tiny-unshuffled": Preset(residual=True, architecture="unshuffled", width=8, prep_layers=1, hide_layers=1,
@@ -258,15 +265,44 @@ def split_steg_model(model: keras.Model) -> tuple[keras.Model, keras.Model]:
     secret = keras.Input((None, None, 3), name="secret")
     cover = keras.Input((None, None, 3), name="cover")
     container = keras.Input((None, None, 3), name="container")
+    fingerprint = weights_fingerprint(model.weights)
     invertible = [layer for layer in model.layers if isinstance(layer, InvertibleHiding)]
     if invertible:
         network = invertible[0]
-        return (keras.Model([secret, cover], network([secret, cover]), name="hide_network"),
-                keras.Model(container, network(container, reverse=True), name="reveal_network"))
+        return (keras.Model([secret, cover], network([secret, cover]), name=f"hide_network_{fingerprint}"),
+                keras.Model(container, network(container, reverse=True), name=f"reveal_network_{fingerprint}"))
     try:
         prep, hide, reveal = (model.get_layer(name) for name in ("prep", "hide", "reveal"))
     except ValueError as error:
         raise ValueError(f"not a steganography model (needs sub-models prep, hide, reveal): {error}") from None
-    hide_network = keras.Model([secret, cover], hide([prep(secret), cover]), name="hide_network")
-    reveal_network = keras.Model(container, reveal(container), name="reveal_network")
+    hide_network = keras.Model([secret, cover], hide([prep(secret), cover]), name=f"hide_network_{fingerprint}")
+    reveal_network = keras.Model(container, reveal(container), name=f"reveal_network_{fingerprint}")
     return hide_network, reveal_network
+
+
+_FINGERPRINT_NAME = re.compile(r"^(?:hide|reveal)_network_([0-9a-f]{16})$")
+
+
+def weights_fingerprint(weights) -> str:
+    """A 16-hex-digit digest (BLAKE2b) of a list of weights: their shapes and float32 values, in order."""
+    digest = hashlib.blake2b(digest_size=8)
+    for weight in weights:
+        values = np.ascontiguousarray(keras.ops.convert_to_numpy(weight), dtype=np.float32)
+        digest.update(str(values.shape).encode())
+        digest.update(values.tobytes())
+    return digest.hexdigest()
+
+
+def model_fingerprint(network: keras.Model) -> str | None:
+    """Which trained model a hide or reveal network belongs to (the same for both halves of a pair).
+
+    :func:`split_steg_model` names both networks after the joint model's
+    :func:`weights_fingerprint`; an unnamed network with the invertible layer has it from that
+    layer's weights (which both halves share). None when it cannot be told (a split network of the
+    other architectures saved without the name).
+    """
+    match = _FINGERPRINT_NAME.match(network.name)
+    if match:
+        return match.group(1)
+    invertible = [layer for layer in network.layers if isinstance(layer, InvertibleHiding)]
+    return weights_fingerprint(invertible[0].weights) if invertible else None

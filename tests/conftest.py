@@ -45,7 +45,10 @@ def tiny_models(tmp_path_factory):
     from deepsteg.training import new_model
     from models import split_steg_model
 
+    import keras
+
     folder = tmp_path_factory.mktemp("tiny_models")
+    keras.utils.set_random_seed(0)  # the same untrained weights on every run
     model = new_model("tiny", beta=0.75, noise_stddev=0.01, quantize=True, schedule=1e-3)
     hide_network, reveal_network = split_steg_model(model)
     model.save(folder / "joint.keras")
@@ -71,6 +74,18 @@ def corrupt_file(tmp_path):
         return path
 
     return make
+
+
+def run_failing(capsys, main, argv):
+    """Runs ``main(argv)``, expects a clean failure, returns the one-line message."""
+    with pytest.raises(SystemExit) as raised:
+        main(argv)
+    assert raised.value.code not in (0, None)
+    error = capsys.readouterr().err.strip()
+    assert "Traceback" not in error
+    assert len(error.splitlines()) == 1, error
+    assert "error:" in error
+    return error
 
 
 def shared_available() -> bool:

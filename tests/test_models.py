@@ -112,15 +112,23 @@ def test_unshuffled_preset_starts_as_identity_and_needs_even_sides():
 
 
 @pytest.mark.parametrize("preset,height,width", [("tiny-unshuffled", 17, 23), ("tiny-unshuffled", 16, 9), ("tiny-invertible", 15, 8)])
-def test_inference_pads_odd_sizes_for_half_resolution_networks(preset, height, width):
+def test_containers_of_odd_sides_keep_the_padded_row_and_reveal_at_the_secret_size(preset, height, width):
+    """Networks on 2x2 blocks get covers mirror-padded to even sides, and the container keeps the
+    padded row or column (cropping it would leave the receiver to guess it); the reveal crops back."""
     hide_network, reveal_network = split_steg_model(build_steg_model(preset))
     rng = np.random.default_rng(6)
     secrets, covers = (rng.integers(0, 256, (2, height, width, 3), dtype=np.uint8) for _ in range(2))
     containers = inference.hide(hide_network, secrets, covers)
-    assert containers.shape == covers.shape and containers.dtype == np.uint8
-    # An untrained residual hide network leaves the cover exactly as it was, odd sides included.
-    np.testing.assert_array_equal(containers, covers)
-    assert inference.reveal(reveal_network, containers).shape == (2, height, width, 3)
+    even = (height + height % 2, width + width % 2)
+    assert inference.container_size(hide_network, height, width) == even
+    assert containers.shape == (2, *even, 3) and containers.dtype == np.uint8
+    # An untrained residual hide network leaves the (padded) cover exactly as it was.
+    np.testing.assert_array_equal(containers, inference.padded_cover(hide_network, covers))
+    np.testing.assert_array_equal(containers[:, :height, :width], covers)
+    assert inference.reveal(reveal_network, containers).shape == (2, *even, 3)
+    assert inference.reveal(reveal_network, containers, size=(height, width)).shape == (2, height, width, 3)
+    with pytest.raises(ValueError, match="larger than the container"):
+        inference.reveal(reveal_network, containers, size=(height + 2, width))
 
 
 def randomised(model, seed=7, stddev=0.05):

@@ -17,19 +17,8 @@ import test as test_script
 import train
 import video_hide
 import video_reveal
+from conftest import run_failing
 from deepsteg import imageio, videoio
-
-
-def run_failing(capsys, main, argv):
-    """Runs ``main(argv)``, expects a clean failure, returns the one-line message."""
-    with pytest.raises(SystemExit) as raised:
-        main(argv)
-    assert raised.value.code not in (0, None)
-    error = capsys.readouterr().err.strip()
-    assert "Traceback" not in error
-    assert len(error.splitlines()) == 1, error
-    assert "error:" in error
-    return error
 
 
 @pytest.fixture(scope="module")
@@ -507,7 +496,8 @@ def test_quality_report_benchmark(tmp_path, tiny_models, capsys):
     assert {"scikit-image photos (<= 384 px), key, 32 px", "damage_tolerance", "keyed_demo_reveal"} <= set(report)
     assert set(report["damage_tolerance"]) == {"as_written", "lowest_bit_zeroed", "jpeg_q75"}
     revealed_psnr, revealed_ssim = report["keyed_demo_reveal"]["revealed"]
-    assert 5 < revealed_psnr < 60 and -1 <= revealed_ssim <= 1
+    # An untrained network reveals noise: the numbers only have to be real measurements (PSNR of uint8 images is >= 0).
+    assert 0 <= revealed_psnr < 60 and -1 <= revealed_ssim <= 1
     assert "--force" in run_failing(capsys, quality_report.main, ["--model-dir", str(model_dir), "--json", str(report_path)])
     assert "not found" in run_failing(capsys, quality_report.main, ["--model-dir", str(tmp_path / "none")])
 
