@@ -77,10 +77,10 @@ class DenseBlock(layers.Layer):
         self.out_channels = int(out_channels)
         self.growth = int(growth)
         self.convolutions = [
-            layers.Conv2D(self.growth, 3, padding="same", activation="leaky_relu", name=f"conv{index + 1}")
+            layers.Conv2D(self.growth, 3, padding="same", activation="leaky_relu", name=f"conv{index + 1}", dtype=self.dtype_policy)
             for index in range(4)
         ]
-        self.convolutions.append(layers.Conv2D(self.out_channels, 3, padding="same", kernel_initializer="zeros",
+        self.convolutions.append(layers.Conv2D(self.out_channels, 3, padding="same", kernel_initializer="zeros", dtype=self.dtype_policy,
                                                name="conv5"))
 
     def build(self, input_shape):
@@ -127,7 +127,9 @@ class InvertibleHiding(layers.Layer):
             raise ValueError(f"blocks and growth must be at least 1 and clamp positive, got {blocks}, {growth}, {clamp}")
         self.blocks, self.growth, self.clamp = int(blocks), int(growth), float(clamp)
         self.couplings = [
-            [DenseBlock(self.branch_channels, self.growth, name=f"block{index + 1}_{role}") for role in ("phi", "rho", "eta")]
+            # Sub-layers take this layer's precision: a model saved under mixed_bfloat16 loads as it was trained.
+            [DenseBlock(self.branch_channels, self.growth, name=f"block{index + 1}_{role}", dtype=self.dtype_policy)
+             for role in ("phi", "rho", "eta")]
             for index in range(self.blocks)
         ]
 

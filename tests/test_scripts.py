@@ -159,6 +159,20 @@ def test_train_mixed_bfloat16_resumes_in_bf16_and_splits_to_float32(tmp_path, ph
     assert np.abs(bf16_container - expected).max() > 1e-4  # the checkpoint itself did compute in bf16
 
 
+def test_invertible_mixed_bfloat16_run_resumes(tmp_path, photo_folder, capsys):
+    """The invertible layer's dense blocks are saved with its bf16 policy, so the run resumes in bf16."""
+    arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny-invertible", "--image-size", "16",
+                 "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path), "--verbose", "0"]
+    train.main(arguments + ["--epochs", "1", "--dtype-policy", "mixed_bfloat16"])
+    train.main(["--checkpoint-dir", str(tmp_path), "--resume", "--epochs", "2", "--verbose", "0"])
+    assert "done: 1 epochs" in capsys.readouterr().out
+    from deepsteg import training
+
+    resumed = training.load_model(tmp_path / "last.keras")
+    block = resumed.get_layer("invertible").couplings[0][0]
+    assert {layer.dtype_policy.name for layer in [block, *block.convolutions]} == {"mixed_bfloat16"}
+
+
 def test_train_clip_norm_bounds_the_updates_and_can_be_set_on_resume(tmp_path, photo_folder, capsys):
     """--clip-norm reaches Adam (from the start and when set on --resume) and is kept in checkpoints.
 
