@@ -19,7 +19,7 @@ from deepsteg import cli
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("eval_dir", type=pathlib.Path, help="folder of evaluation images or videos (never used in training)")
-    parser.add_argument("checkpoint", type=pathlib.Path, help="joint model (.keras), or the hide network with --reveal")
+    parser.add_argument("checkpoint", type=pathlib.Path, help="joint model (.keras), a shipped model (default, fast), or the hide network with --reveal")
     parser.add_argument("--size", type=int, default=None, help="resize every image to SIZE x SIZE (default: full resolution)")
     parser.add_argument("--frames-per-clip", type=int, default=6, help="videos: frames evaluated per clip")
     parser.add_argument("--frame-step", type=int, default=20, help="videos: evaluate every FRAME_STEP-th frame from the first")

@@ -17,7 +17,7 @@ def parse_args(argv):
     parser.add_argument("secret", type=pathlib.Path, help="image to hide")
     parser.add_argument("cover", type=pathlib.Path, help="image to hide it in (sets the container's size)")
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="container image (lossless: .png, .bmp, .tif, .ppm)")
-    cli.add_model_flag(parser, cli.DEFAULT_HIDE_MODEL, "hide network (.keras), or a joint model")
+    cli.add_model_flag(parser, "hide")
     cli.add_key_flags(parser)
     cli.add_force_flag(parser)
     return parser.parse_args(argv)

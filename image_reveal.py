@@ -17,7 +17,7 @@ def parse_args(argv):
     parser.add_argument("container", type=pathlib.Path, help="container image written by image_hide.py (lossless)")
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="revealed secret (.png, .bmp, .tif, .ppm)")
     parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret, to report PSNR/SSIM of the revealed one")
-    cli.add_model_flag(parser, cli.DEFAULT_REVEAL_MODEL, "reveal network (.keras), or a joint model")
+    cli.add_model_flag(parser, "reveal")
     cli.add_key_flags(parser, reveal=True)
     cli.add_check_flag(parser)
     cli.add_force_flag(parser)

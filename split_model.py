@@ -15,7 +15,7 @@ from deepsteg import cli
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("checkpoint", type=pathlib.Path, help="joint training model (.keras)")
-    parser.add_argument("--out-dir", type=pathlib.Path, default=cli.CHECKPOINTS, help="folder for hide.keras and reveal.keras")
+    parser.add_argument("--out-dir", type=pathlib.Path, required=True, help="folder for hide.keras and reveal.keras (e.g. checkpoints/default)")
     parser.add_argument("--hide-name", default="hide.keras", help="file name of the hide network")
     parser.add_argument("--reveal-name", default="reveal.keras", help="file name of the reveal network")
     cli.add_force_flag(parser)

@@ -19,7 +19,7 @@ def parse_args(argv):
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="container video: .mkv (FFV1), .mp4 (x264rgb qp 0), .avi (HuffYUV), .mov (PNG)")
     cli.add_video_output_flags(parser, "cover")
     parser.add_argument("--no-audio", action="store_true", help="do not copy the cover's audio track")
-    cli.add_model_flag(parser, cli.DEFAULT_HIDE_MODEL, "hide network (.keras), or a joint model")
+    cli.add_model_flag(parser, "hide")
     cli.add_key_flags(parser)
     cli.add_video_flags(parser)
     cli.add_force_flag(parser)

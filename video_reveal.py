@@ -18,7 +18,7 @@ def parse_args(argv):
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="revealed video: .mkv (FFV1), .mp4 (x264rgb qp 0), .avi (HuffYUV), .mov (PNG)")
     parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret video, for per-frame secret PSNR/SSIM")
     cli.add_video_output_flags(parser, "secret")
-    cli.add_model_flag(parser, cli.DEFAULT_REVEAL_MODEL, "reveal network (.keras), or a joint model")
+    cli.add_model_flag(parser, "reveal")
     cli.add_key_flags(parser, reveal=True)
     cli.add_check_flag(parser)
     cli.add_video_flags(parser)

@@ -8,7 +8,7 @@ secret's damage tolerance (lowest bit zeroed, JPEG q75), and the keyed demo reve
 real data" numbers of ``checkpoints/README.md``; ``eval.py`` gives the eval/ and video tables.
 
 Example:
-    python benchmarks/quality_report.py                       # checkpoints/hide.keras, reveal.keras
+    python benchmarks/quality_report.py                       # checkpoints/default/hide.keras, reveal.keras
     python benchmarks/quality_report.py --model-dir runs/candidate --json candidate.json
 """
 
@@ -28,7 +28,7 @@ KEYS = (("no key", None), ("key, 32 px", 32), ("key, 16 px", 16))
 
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", type=pathlib.Path, default=cli.CHECKPOINTS,
+    parser.add_argument("--model-dir", type=pathlib.Path, default=cli.CHECKPOINTS / cli.DEFAULT_MODEL,
                         help="folder with hide.keras and reveal.keras")
     parser.add_argument("--videos", type=pathlib.Path, default=cli.REPOSITORY.parent / "shared" / "data" / "videos",
                         help="folder holding the real clips (skipped when missing)")

@@ -15,8 +15,7 @@ from deepsteg.cipher import DEFAULT_BLOCK_SIZE
 
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 CHECKPOINTS = REPOSITORY / "checkpoints"
-DEFAULT_HIDE_MODEL = CHECKPOINTS / "hide.keras"
-DEFAULT_REVEAL_MODEL = CHECKPOINTS / "reveal.keras"
+DEFAULT_MODEL = "default"
 
 
 class CliError(ValueError):
@@ -98,8 +97,12 @@ def add_evaluation_flags(parser):
     add_force_flag(parser)
 
 
-def add_model_flag(parser, default, help_text):
-    parser.add_argument("--model", type=pathlib.Path, default=default, help=help_text)
+def add_model_flag(parser, role: str):
+    """``--model``: a shipped model by name (:mod:`deepsteg.zoo`) or a ``.keras`` file of the ``role`` network."""
+    from deepsteg import zoo
+
+    parser.add_argument("--model", default=DEFAULT_MODEL,
+                        help=f"shipped model ({', '.join(zoo.names())}: see checkpoints/README.md) or a {role} network / joint model (.keras)")
 
 
 def given_options(parser: argparse.ArgumentParser, argv) -> set[str]:

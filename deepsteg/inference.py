@@ -10,7 +10,8 @@ from deepsteg.metrics import to_uint8
 def load_network(path, role: str):
     """Loads a split network and checks it has the right inputs for ``role`` ('hide' or 'reveal').
 
-    A joint training model is accepted too: the wanted half is split out of it.
+    ``path`` may name a shipped model (``default``, ``fast``: :mod:`deepsteg.zoo`). A joint
+    training model is accepted too: the wanted half is split out of it.
 
     Raises:
         ValueError: for a missing or unreadable file, or a model of the wrong kind.
@@ -18,6 +19,9 @@ def load_network(path, role: str):
     from deepsteg.training import load_model
     from models import split_steg_model
 
+    from deepsteg import zoo
+
+    path = zoo.resolve(path, role)
     model = load_model(path, compile=False)
     if model.name == "steganography" or len(model.outputs) == 2:
         hide_network, reveal_network = split_steg_model(model)

@@ -2,9 +2,10 @@
 
 from models.invertible import DenseBlock, InvertibleHiding
 from models.layers import DepthToSpace, QuantizeToLevels, SpaceToDepth
-from models.steganet import PRESETS, Preset, build_hide, build_prep, build_reveal, build_steg_model, get_preset, model_fingerprint, size_multiple, split_steg_model, weights_fingerprint
+from models.steganet import (PRESETS, Preset, build_hide, build_prep, build_reveal, build_steg_model, flops_per_pixel, get_preset,
+                             model_fingerprint, size_multiple, split_steg_model, weights_fingerprint)
 
 __all__ = [
     "PRESETS", "DenseBlock", "DepthToSpace", "InvertibleHiding", "Preset", "QuantizeToLevels", "SpaceToDepth", "build_hide", "build_prep",
-    "build_reveal", "build_steg_model", "get_preset", "model_fingerprint", "size_multiple", "split_steg_model", "weights_fingerprint",
+    "build_reveal", "build_steg_model", "flops_per_pixel", "get_preset", "model_fingerprint", "size_multiple", "split_steg_model", "weights_fingerprint",
 ]

@@ -150,6 +150,29 @@ def size_multiple(model) -> int:
     return multiple
 
 
+def _convolutions(layer):
+    """Every ``Conv2D`` inside ``layer`` (sub-models and the invertible layer's dense blocks included)."""
+    if isinstance(layer, layers.Conv2D):
+        yield layer
+    elif isinstance(layer, InvertibleHiding):
+        for block in layer.couplings:
+            for network in block:
+                yield from network.convolutions
+    elif isinstance(layer, keras.Model):
+        for inner in layer.layers:
+            yield from _convolutions(inner)
+
+
+def flops_per_pixel(network: keras.Model) -> float:
+    """Floating-point operations (2 per multiply-add) per image pixel of one call of ``network``.
+
+    Convolutions of the ``unshuffled`` and ``invertible`` layouts run at 1/``size_multiple`` of the
+    resolution in each direction; the paper's layout at full resolution.
+    """
+    multiply_adds = sum(float(np.prod(convolution.kernel.shape)) for convolution in _convolutions(network))
+    return 2.0 * multiply_adds / size_multiple(network) ** 2
+
+
 def build_prep(preset: Preset, name: str = "prep") -> keras.Model:
     """Builds the preparation network: secret (H, W, 3) -> features (H, W, sum(filters)).
 

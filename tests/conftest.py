@@ -59,8 +59,8 @@ def tiny_models(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def shipped_models():
-    """The shipped split networks (skips if they are not in checkpoints/)."""
-    hide, reveal = REPOSITORY / "checkpoints" / "hide.keras", REPOSITORY / "checkpoints" / "reveal.keras"
+    """The default shipped model's split networks (skips if they are not in checkpoints/default/)."""
+    hide, reveal = REPOSITORY / "checkpoints" / "default" / "hide.keras", REPOSITORY / "checkpoints" / "default" / "reveal.keras"
     if not (hide.is_file() and reveal.is_file()):
         pytest.skip("no shipped model in checkpoints/")
     return {"hide": hide, "reveal": reveal}

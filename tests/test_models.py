@@ -1,3 +1,5 @@
+import pathlib
+
 import keras
 import numpy as np
 import pytest
@@ -202,3 +204,38 @@ def test_mixed_precision_keeps_float32_outputs_and_weights(preset):
     assert keras.backend.standardize_dtype(container.dtype) == keras.backend.standardize_dtype(revealed.dtype) == "float32"
     assert {weight.dtype for weight in model.weights} == {"float32"}
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_flops_per_pixel_counts_every_convolution_at_its_resolution():
+    from models import flops_per_pixel
+
+    def dense_block(growth):  # multiply-adds per half-resolution position of one dense block
+        return 9 * (sum(growth * (12 + index * growth) for index in range(4)) + 12 * (12 + 4 * growth))
+
+    for preset, blocks, growth in (("invertible", 8, 32), ("invertible-4x16", 4, 16)):
+        hide_network, reveal_network = split_steg_model(build_steg_model(preset))
+        expected = 2 * blocks * 3 * dense_block(growth) / 4
+        assert flops_per_pixel(hide_network) == pytest.approx(expected) == flops_per_pixel(reveal_network)
+    model = build_steg_model("paper")
+    reveal = model.get_layer("reveal")  # full resolution: every convolution once per pixel
+    expected = 2 * sum(np.prod(layer.kernel.shape) for layer in reveal.layers if isinstance(layer, keras.layers.Conv2D))
+    assert flops_per_pixel(split_steg_model(model)[1]) == pytest.approx(expected) > 0
+
+
+def test_shipped_models_are_chosen_by_name():
+    from deepsteg import zoo
+
+    assert zoo.resolve("default", "hide") == zoo.CHECKPOINTS / "default" / "hide.keras"
+    assert zoo.resolve("some/net.keras", "reveal") == pathlib.Path("some/net.keras")
+    with pytest.raises(ValueError, match="default"):
+        zoo.get("huge")
+    for entry in zoo.SHIPPED.values():
+        assert entry.recipe and entry.description and entry.parameters > 0 and entry.flops_per_pixel > 0
+    # A shipped model's missing file is named as such, not as a bad path.
+    missing = zoo.ShippedModel("gone", "test entry", "tiny", 1, 1.0, {}, ("train.py",))
+    zoo.SHIPPED["gone"] = missing
+    try:
+        with pytest.raises(ValueError, match="'gone' model's hide.keras is missing"):
+            zoo.resolve("gone", "hide")
+    finally:
+        del zoo.SHIPPED["gone"]
