@@ -219,7 +219,7 @@ def test_flops_per_pixel_counts_every_convolution_at_its_resolution():
     model = build_steg_model("paper")
     reveal = model.get_layer("reveal")  # full resolution: every convolution once per pixel
     expected = 2 * sum(np.prod(layer.kernel.shape) for layer in reveal.layers if isinstance(layer, keras.layers.Conv2D))
-    assert flops_per_pixel(split_steg_model(model)[1]) == pytest.approx(expected) > 0
+    assert expected > 0 and flops_per_pixel(split_steg_model(model)[1]) == pytest.approx(expected)
 
 
 def test_shipped_models_are_chosen_by_name():
