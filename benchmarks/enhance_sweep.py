@@ -19,9 +19,8 @@ import itertools
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from deepsteg import cli  # noqa: E402
+from deepsteg import cli
 
 
 def parse_args(argv):

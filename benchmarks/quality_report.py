@@ -19,9 +19,8 @@ import pathlib
 import sys
 import tempfile
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from deepsteg import cli  # noqa: E402
+from deepsteg import cli
 
 KEYS = (("no key", None), ("key, 32 px", 32), ("key, 16 px", 16))
 

@@ -14,9 +14,8 @@ import pathlib
 import sys
 import time
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from deepsteg import cli  # noqa: E402
+from deepsteg import cli
 
 
 def parse_args(argv):

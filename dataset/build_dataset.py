@@ -12,11 +12,10 @@ from __future__ import annotations
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from deepsteg import cli  # noqa: E402
+from deepsteg import cli
 
 HERE = pathlib.Path(__file__).resolve().parent
 SPLITS = {"train": pathlib.Path("train_data/train"), "val": pathlib.Path("val_data/validation"), "eval": pathlib.Path("eval_data")}

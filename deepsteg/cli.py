@@ -176,6 +176,15 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
+def _program_name(module: str) -> str:
+    """The script's name for messages: ``eval.py`` for ``deepsteg.eval_command``, the file run as ``__main__``."""
+    if module == "__main__":
+        return pathlib.Path(sys.argv[0]).name
+    if module.startswith("deepsteg.") and module.endswith("_command"):
+        return module[len("deepsteg."):-len("_command")] + ".py"
+    return module
+
+
 def run_main(function):
     """Decorates a script's ``main(argv)``: every error becomes one line on stderr and a non-zero exit.
 
@@ -187,7 +196,7 @@ def run_main(function):
 
     @functools.wraps(function)
     def wrapper(argv=None):
-        program = pathlib.Path(sys.argv[0]).name if function.__module__ == "__main__" else function.__module__
+        program = _program_name(function.__module__)
         previous_handler = None
         try:
             previous_handler = signal.signal(signal.SIGTERM, _terminate)

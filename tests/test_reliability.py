@@ -15,7 +15,6 @@ import av
 import numpy as np
 import pytest
 
-import eval as eval_script
 import image_hide
 import image_reveal
 import enhance
@@ -24,6 +23,7 @@ import train
 import video_hide
 import video_reveal
 from conftest import REPOSITORY, run_failing
+from deepsteg import eval_command as eval_script
 from deepsteg import files, imageio, metrics, reports, videoio
 from deepsteg.record import Record, frame_digest
 

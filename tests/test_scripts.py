@@ -9,15 +9,15 @@ import pytest
 
 import demo
 import enhance
-import eval as eval_script
 import image_hide
 import image_reveal
 import split_model
-import test as test_script
 import train
 import video_hide
 import video_reveal
 from conftest import run_failing
+from deepsteg import eval_command as eval_script
+from deepsteg import test_command as test_script
 from deepsteg import imageio, videoio
 
 
