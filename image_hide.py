@@ -45,7 +45,7 @@ def main(argv):
         from deepsteg.cipher import BlockScrambler
 
         to_hide = BlockScrambler(args.key, args.block_size).scramble(secret)
-    hide_network = inference.load_network(args.model, "hide")
+    hide_network = inference.load_network(args.model, "hide", args.engine, args.precision)
     container = inference.hide(hide_network, to_hide[None], cover[None])[0]
     expected = inference.padded_cover(hide_network, cover[None])[0]
     record = Record(model=model_fingerprint(hide_network), block_size=args.block_size, keyed=bool(args.key),

@@ -50,7 +50,7 @@ def main(argv):
     if args.original is not None:
         original = imageio.read_image(args.original)
         metrics.check_ssim_size(*(size or container.shape[:2]), "the revealed secret")
-    reveal_network = inference.load_network(args.model, "reveal")
+    reveal_network = inference.load_network(args.model, "reveal", args.engine, args.precision)
     if args.skip_checks:
         block_size = args.block_size or (record.block_size if record is not None else cipher.DEFAULT_BLOCK_SIZE)
     else:

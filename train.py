@@ -60,6 +60,11 @@ def build_parser():
     parser.add_argument("--resume", nargs="?", const="last", default=None,
                         help="resume from a checkpoint file, or from CHECKPOINT_DIR/last.keras when given alone; options not given "
                              "are the run's own (LOG_DIR/run_config.json)")
+    parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
+                        help="stop after this epoch of the --epochs schedule (checkpoints written; continue with --resume)")
+    parser.add_argument("--recipe", default=None, metavar="NAME",
+                        help="run the training recipe of a shipped model (default, fast) stage by stage into runs/NAME/ and split it; "
+                             "finished stages are skipped, an interrupted one resumed")
     parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                         help="stop after the last epoch that fits in this many minutes (checkpoints written; continue with --resume)")
     parser.add_argument("--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16"],
@@ -108,9 +113,46 @@ def inherit_run_options(args, given):
         print(f"resuming with the run's own {', '.join(taken)} ({log_dir / 'run_config.json'})")
 
 
+def run_recipe(name: str, argv) -> int:
+    """Runs a shipped model's recipe (:mod:`deepsteg.zoo`): each stage a ``train.py`` or
+    ``split_model.py`` command, in a process of its own; a stage whose log already has all its
+    epochs is skipped, one cut short is resumed."""
+    import shlex
+    import subprocess
+
+    from deepsteg import zoo
+
+    if [item for item in argv if item not in ("--recipe", name)]:
+        raise cli.CliError("--recipe takes no other options (the recipe holds them all)")
+    entry = zoo.get(name)
+    for number, command in enumerate(entry.recipe, 1):
+        script, *options = shlex.split(command)
+        if script == "train.py":
+            stage = parse_args(options)
+            log = (stage.log_dir or stage.checkpoint_dir / "logs") / "training.csv"
+            done = log.read_text().count("\n") - 1 if log.is_file() else 0
+            wanted = min(stage.epochs, stage.stop_after or stage.epochs)
+            if done >= wanted:
+                print(f"stage {number}/{len(entry.recipe)} already done ({done} epochs in {log})")
+                continue
+            if done and not stage.resume:
+                options = ["--checkpoint-dir", str(stage.checkpoint_dir), "--resume", "--epochs", str(stage.epochs)]
+                if stage.stop_after:
+                    options += ["--stop-after", str(stage.stop_after)]
+        print(f"stage {number}/{len(entry.recipe)}: python {script} {shlex.join(options)}", flush=True)
+        code = subprocess.call([sys.executable, str(cli.REPOSITORY / script), *options])
+        if code:
+            raise cli.CliError(f"stage {number} ({script}) failed with exit code {code}; run train.py --recipe {name} again to resume")
+    print(f"summary: recipe {name!r} done, {len(entry.recipe)} stages")
+    return 0
+
+
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
+    if args.recipe is not None:
+        return run_recipe(args.recipe, argv)
+    cli.positive("stop_after", args.stop_after)
     for name in ("image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "lr", "workers", "time_limit", "clip_norm"):
         cli.positive(name, getattr(args, name))
     import keras
@@ -174,7 +216,10 @@ def main(argv):
         time_limit = training.TimeLimit(args.time_limit * 60)
         callbacks.append(time_limit)
     start = time.perf_counter()
-    history = model.fit(train_data, validation_data=val_data, epochs=args.epochs, initial_epoch=initial_epoch,
+    last_epoch = min(args.epochs, args.stop_after) if args.stop_after else args.epochs
+    if initial_epoch >= last_epoch:
+        raise cli.CliError(f"the run is already at epoch {initial_epoch}, not before --stop-after {args.stop_after}")
+    history = model.fit(train_data, validation_data=val_data, epochs=last_epoch, initial_epoch=initial_epoch,
                         callbacks=callbacks, verbose=args.verbose)
     from deepsteg.reports import plot_training_curves
 
@@ -186,7 +231,9 @@ def main(argv):
         advice = (f"{last} keeps the last finite epoch: fine-tune from it with --init-from and a lower --lr" if last.is_file()
                   else "no checkpoint was written: start again with a lower --lr")
         raise cli.CliError(f"training diverged (NaN or infinite loss) in epoch {history.epoch[-1] + 1}; {advice}")
-    if time_limit is not None and time_limit.stopped_epoch is not None and time_limit.stopped_epoch + 1 < args.epochs:
+    if last_epoch < args.epochs:
+        print(f"stopped after epoch {last_epoch} of {args.epochs} (--stop-after); continue with --resume")
+    elif time_limit is not None and time_limit.stopped_epoch is not None and time_limit.stopped_epoch + 1 < args.epochs:
         print(f"stopped at the time limit after epoch {time_limit.stopped_epoch + 1} of {args.epochs}; "
               f"continue with --resume")
     print(f"done: {len(history.epoch)} epochs in {hours:.2f} h; val_loss {logs.get('val_loss', float('nan')):.5f}, "

@@ -32,7 +32,7 @@ def main(argv):
     for name in ("batch_size", "max_frames", "block_size"):
         cli.positive(name, getattr(args, name))
     cli.check_key(args.key)
-    from deepsteg import files, inference, reports, videoio, videosteg
+    from deepsteg import engines, files, inference, reports, videoio, videosteg
 
     videoio.codec_for_path(args.output, args.codec)
     for path in (args.output, args.csv, args.plot):
@@ -41,7 +41,7 @@ def main(argv):
     files.check_distinct(inputs=[args.secret, args.cover, args.model], outputs=[args.output, args.csv, args.plot])
     videoio.probe(args.secret)
     videoio.probe(args.cover)
-    hide_network = inference.load_network(args.model, "hide")
+    hide_network = inference.load_network(args.model, "hide", args.engine, args.precision)
     with files.transaction():
         result = videosteg.hide_video(hide_network, args.secret, args.cover, args.output, key=args.key, block_size=args.block_size,
                                       batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
@@ -60,7 +60,7 @@ def main(argv):
     if result["ended"] in ("cover", "secret") and args.max_frames != result["frames"]:
         print(f"note: the {result['ended']} video ended first; hid {result['frames']} frames (the shorter video's length)")
     print(f"wrote {args.output} ({result['container_size'][0]}x{result['container_size'][1]} @ {float(cover.fps):.3f} fps, lossless, "
-          f"verified bit-exact): " + videosteg.format_summary(result, "cover"))
+          f"verified bit-exact): " + videosteg.format_summary(result, "cover") + f"; {engines.describe(hide_network)}")
     return 0
 
 

@@ -34,7 +34,7 @@ def main(argv):
     cli.check_key(args.key)
     if (args.csv or args.plot) and args.original is None:
         raise cli.CliError("--csv and --plot report secret quality and need --original SECRET_VIDEO")
-    from deepsteg import files, inference, reports, videoio, videosteg
+    from deepsteg import engines, files, inference, reports, videoio, videosteg
 
     videoio.codec_for_path(args.output, args.codec)
     for path in (args.output, args.csv, args.plot):
@@ -44,7 +44,7 @@ def main(argv):
     info = videoio.probe(args.stego)
     if args.original is not None:
         videoio.probe(args.original)
-    reveal_network = inference.load_network(args.model, "reveal")
+    reveal_network = inference.load_network(args.model, "reveal", args.engine, args.precision)
     with files.transaction():
         result = videosteg.reveal_video(reveal_network, args.stego, args.output, key=args.key, block_size=args.block_size,
                                         batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
@@ -58,7 +58,8 @@ def main(argv):
               f"and model could not be checked")
     record = result["record"]
     width, height = (record.width, record.height) if record is not None else (info.width, info.height)
-    print(f"wrote {args.output} ({width}x{height} @ {float(info.fps):.3f} fps, lossless): " + videosteg.format_summary(result, "secret"))
+    print(f"wrote {args.output} ({width}x{height} @ {float(info.fps):.3f} fps, lossless): "
+          + videosteg.format_summary(result, "secret") + f"; {engines.describe(reveal_network)}")
     return 0
 
 

@@ -24,6 +24,8 @@ def parse_args(argv):
     parser.add_argument("--after", action="append", default=[], metavar="CHILD=PARENT",
                         help="CHILD was fine-tuned from PARENT's last checkpoint: its curve starts where PARENT's "
                              "ends (repeatable; default: every run starts at 0)")
+    parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                        help="x axis: wall-clock hours, or CPU-hours of each run's own process (fair when runs shared a machine)")
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="PNG to write")
     cli.add_force_flag(parser)
     return parser.parse_args(argv)
@@ -48,7 +50,7 @@ def main(argv):
         parents[child] = parent
     from deepsteg.reports import plot_run_comparison
 
-    plot_run_comparison(runs, args.output, force=args.force, parents=parents)
+    plot_run_comparison(runs, args.output, force=args.force, parents=parents, clock=args.clock)
     print(f"wrote {args.output} ({len(runs)} runs)")
     return 0
 

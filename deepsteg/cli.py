@@ -92,6 +92,7 @@ def add_evaluation_flags(parser):
     parser.add_argument("--json", type=pathlib.Path, default=None, help="write the summary metrics here")
     parser.add_argument("--csv", type=pathlib.Path, default=None, help="write per-pair metrics here")
     parser.add_argument("--out", type=pathlib.Path, default=None, help="write error histograms and a result grid (PNG) here")
+    add_engine_flags(parser)
     add_key_flags(parser)
     add_batch_flag(parser)
     add_force_flag(parser)
@@ -103,6 +104,15 @@ def add_model_flag(parser, role: str):
 
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help=f"shipped model ({', '.join(zoo.names())}: see checkpoints/README.md) or a {role} network / joint model (.keras)")
+    add_engine_flags(parser)
+
+
+def add_engine_flags(parser):
+    """``--engine`` and ``--precision`` (:mod:`deepsteg.engines`)."""
+    parser.add_argument("--engine", default="auto", choices=["auto", "keras", "openvino"],
+                        help="inference engine; auto: OpenVINO when installed (TensorFlow backend, CPU), else Keras")
+    parser.add_argument("--precision", default="auto", choices=["auto", "f32", "bf16"],
+                        help="OpenVINO precision; auto: bf16 where the CPU has bf16 units (AMX, AVX512-BF16), else f32")
 
 
 def given_options(parser: argparse.ArgumentParser, argv) -> set[str]:

@@ -347,8 +347,8 @@ def run_evaluation(args, pairs, total: int, by_clip: bool = False) -> dict:
     files.check_distinct(inputs=[args.checkpoint, args.reveal, getattr(args, "testdata", None)],
                          outputs=[args.json, args.csv, *plots])
     cli.check_key(args.key)
-    hide_network = inference.load_network(args.checkpoint, "hide")
-    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal")
+    hide_network = inference.load_network(args.checkpoint, "hide", args.engine, args.precision)
+    reveal_network = inference.load_network(args.reveal or args.checkpoint, "reveal", args.engine, args.precision)
     scrambler = BlockScrambler(args.key, args.block_size) if args.key else None
     with tqdm(total=total, unit="pair", desc="evaluating", disable=None) as progress:
         rows, baseline_rows, examples = evaluate(hide_network, reveal_network, pairs, scrambler, args.batch_size, progress=progress)

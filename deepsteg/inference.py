@@ -7,11 +7,13 @@ import numpy as np
 from deepsteg.metrics import to_uint8
 
 
-def load_network(path, role: str):
+def load_network(path, role: str, engine: str = "keras", precision: str = "auto"):
     """Loads a split network and checks it has the right inputs for ``role`` ('hide' or 'reveal').
 
     ``path`` may name a shipped model (``default``, ``fast``: :mod:`deepsteg.zoo`). A joint
-    training model is accepted too: the wanted half is split out of it.
+    training model is accepted too: the wanted half is split out of it. ``engine`` and
+    ``precision`` choose what runs it (:func:`deepsteg.engines.compile_network`; the scripts'
+    ``--engine auto`` picks OpenVINO where it can).
 
     Raises:
         ValueError: for a missing or unreadable file, or a model of the wrong kind.
@@ -30,7 +32,9 @@ def load_network(path, role: str):
     if len(model.inputs) != expected_inputs or len(model.outputs) != 1:
         raise ValueError(f"{path} is not a {role} network ({len(model.inputs)} inputs, {len(model.outputs)} outputs; "
                          f"a {role} network has {expected_inputs} input(s) and 1 output)")
-    return model
+    from deepsteg.engines import compile_network
+
+    return compile_network(model, engine, precision)
 
 
 def _as_float(images: np.ndarray) -> np.ndarray:

@@ -98,7 +98,7 @@ def plot_training_curves(csv_path, path) -> pathlib.Path | None:
     return _save_figure(figure, tuple(axes), "epoch", path, force=True)  # the run's own plot, redrawn every time
 
 
-def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | None = None) -> pathlib.Path:
+def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | None = None, clock: str = "wall") -> pathlib.Path:
     """Validation cover and secret PSNR (and SSIM, where logged) of training runs against time.
 
     Args:
@@ -108,6 +108,8 @@ def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | N
         force: overwrite ``path`` if it exists.
         parents: ``{label: parent label}`` for fine-tunes (``train.py --init-from``): such a run's
             curve starts where its parent's ended, so a chain of stages reads as one timeline.
+        clock: ``wall`` (``epoch_seconds``) or ``cpu`` (``epoch_cpu_seconds``: the CPU time of the
+            run's own process, which compares runs that shared a machine fairly).
 
     Raises:
         ValueError: a log without ``epoch_seconds``, or a parent that is not among ``runs`` or
@@ -123,12 +125,15 @@ def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | N
         if child not in runs or parent not in runs:
             raise ValueError(f"fine-tune {child!r} of {parent!r}: both must be among the runs {sorted(runs)}")
     check_output_path(path, force)
+    if clock not in ("wall", "cpu"):
+        raise ValueError(f"clock must be wall or cpu, got {clock!r}")
+    column = "epoch_seconds" if clock == "wall" else "epoch_cpu_seconds"
     logs = {}
     for label, csv_path in runs.items():
         with open(csv_path, newline="") as handle:
             rows = list(csv.DictReader(handle))
-        if not rows or "epoch_seconds" not in rows[0]:
-            raise ValueError(f"{csv_path}: not a train.py log (no epoch_seconds column)")
+        if not rows or column not in rows[0]:
+            raise ValueError(f"{csv_path}: not a train.py log with {column} (older logs have no CPU time)")
         logs[label] = rows
 
     def start_hours(label, seen=()):
@@ -137,7 +142,7 @@ def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | N
         if label in seen:
             raise ValueError(f"fine-tune chain of {label!r} forms a cycle")
         parent = parents[label]
-        return start_hours(parent, seen + (label,)) + sum(float(row["epoch_seconds"]) for row in logs[parent]) / 3600
+        return start_hours(parent, seen + (label,)) + sum(float(row[column]) for row in logs[parent]) / 3600
 
     with_ssim = any(rows[0].get("val_container_ssim") for rows in logs.values())
     figure, axes = plt.subplots(2 if with_ssim else 1, 2, figsize=(12, 8 if with_ssim else 4), squeeze=False)
@@ -147,11 +152,12 @@ def plot_run_comparison(runs: dict, path, force: bool = False, parents: dict | N
     for label, rows in logs.items():
         hours, elapsed = [], start_hours(label)
         for row in rows:
-            elapsed += float(row["epoch_seconds"]) / 3600
+            elapsed += float(row[column]) / 3600
             hours.append(elapsed)
-        for axis, (column, _) in zip(axes.flat, panels):
-            if rows[0].get(column):
-                axis.plot(hours, [float(row[column]) for row in rows], marker=".", label=label)
+        for axis, (metric, _) in zip(axes.flat, panels):
+            if rows[0].get(metric):
+                axis.plot(hours, [float(row[metric]) for row in rows], marker=".", label=label)
     for axis, (_, title) in zip(axes.flat, panels):
         axis.set_ylabel(title)
-    return _save_figure(figure, tuple(axes.flat), "training time (hours)", path, force)
+    return _save_figure(figure, tuple(axes.flat), "training time (hours)" if clock == "wall" else "training CPU time (CPU-hours)",
+                        path, force)

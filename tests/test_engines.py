@@ -1,0 +1,80 @@
+"""Inference engines: the choice rules, and OpenVINO giving Keras's containers and quality."""
+
+import numpy as np
+import pytest
+
+from deepsteg import engines, imageio, inference, metrics, samples
+
+
+def test_engine_choice_rules(monkeypatch):
+    monkeypatch.setattr(engines, "openvino_available", lambda: True)
+    monkeypatch.setattr(engines, "cpu_has_bf16", lambda: True)
+    assert engines.resolve("auto", "auto") == ("openvino", "bf16")
+    monkeypatch.setattr(engines, "cpu_has_bf16", lambda: False)
+    assert engines.resolve("auto", "auto") == ("openvino", "f32")
+    assert engines.resolve("keras", "auto") == ("keras", "f32")
+    with pytest.raises(ValueError, match="bf16 runs on --engine openvino"):
+        engines.resolve("keras", "bf16")
+    monkeypatch.setattr(engines, "openvino_available", lambda: False)
+    assert engines.resolve("auto", "auto") == ("keras", "f32")
+    with pytest.raises(ValueError, match="needs the openvino package"):
+        engines.resolve("openvino", "f32")
+    with pytest.raises(ValueError, match="unknown engine"):
+        engines.resolve("tensorrt")
+
+
+@pytest.fixture(scope="module")
+def photo_pairs():
+    photos = [imageio.resize_to(imageio.read_image(path), 191, 255) for path in samples.skimage_photos()[:5]]
+    return np.stack(photos[:4]), np.stack(photos[1:5])
+
+
+@pytest.mark.parametrize("precision", ["f32", "bf16"])
+def test_openvino_gives_the_same_containers_and_quality(shipped_models, photo_pairs, precision, tmp_path, monkeypatch):
+    """Containers within one level of Keras's, the revealed secret's mean PSNR within 0.1 dB."""
+    if not engines.openvino_available():
+        pytest.skip("OpenVINO is not installed (or the backend is not TensorFlow)")
+    if precision == "bf16" and not engines.cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 units")
+    secrets, covers = photo_pairs
+    keras_networks = [inference.load_network(shipped_models[role], role) for role in ("hide", "reveal")]
+    openvino_networks = [inference.load_network(shipped_models[role], role, "openvino", precision) for role in ("hide", "reveal")]
+    assert engines.describe(openvino_networks[0]) == f"openvino {precision}"
+    expected = inference.hide(keras_networks[0], secrets, covers)
+    containers = inference.hide(openvino_networks[0], secrets, covers)
+    assert np.abs(containers.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("precision", ["f32", "bf16"])
+def test_openvino_gives_the_same_eval_quality(shipped_models, precision):
+    """On eval/ (86 pairs, through 8-bit images) cover and secret PSNR within 0.1 dB of Keras's."""
+    from conftest import SHARED_DATA, shared_available
+    from deepsteg import evaluation
+
+    if not engines.openvino_available() or not shared_available():
+        pytest.skip("needs OpenVINO and ../shared/data")
+    if precision == "bf16" and not engines.cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 units")
+    summaries = []
+    for engine in ("keras", "openvino"):
+        networks = [inference.load_network(shipped_models[role], role, engine, precision if engine == "openvino" else "auto")
+                    for role in ("hide", "reveal")]
+        rows, _, _ = evaluation.evaluate(*networks, evaluation.pairs_from_folder(SHARED_DATA / "images" / "eval"), batch_size=8)
+        summaries.append(evaluation.summarize(rows))
+    for key in ("cover_psnr", "secret_psnr"):
+        assert summaries[1][key] == pytest.approx(summaries[0][key], abs=0.1), (key, summaries)
+
+
+def test_converted_networks_are_cached(tiny_models, tmp_path, monkeypatch):
+    if not engines.openvino_available():
+        pytest.skip("OpenVINO is not installed (or the backend is not TensorFlow)")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    inference.load_network(tiny_models["reveal"], "reveal", "openvino", "f32")
+    cached = sorted(path.name for path in (tmp_path / "deepsteg" / "openvino").iterdir())
+    assert len(cached) == 2 and cached[0].endswith(".bin") and cached[1].endswith(".xml")
+    stamp = (tmp_path / "deepsteg" / "openvino" / cached[1]).stat().st_mtime_ns
+    network = inference.load_network(tiny_models["reveal"], "reveal", "openvino", "f32")
+    assert (tmp_path / "deepsteg" / "openvino" / cached[1]).stat().st_mtime_ns == stamp
+    frames = np.random.default_rng(1).integers(0, 256, (2, 20, 30, 3), dtype=np.uint8)
+    reference = inference.reveal(inference.load_network(tiny_models["reveal"], "reveal"), frames)
+    assert np.abs(inference.reveal(network, frames).astype(int) - reference).max() <= 1
