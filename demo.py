@@ -67,7 +67,7 @@ def main(argv):
 def run(args, secret, cover, hide_network, reveal_network, run_dir, start):
     """Hides, reveals and enhances into the new folder ``run_dir``, then reports."""
     from deepsteg import imageio, videoio, videosteg
-    from deepsteg.videosteg import summary_of
+    from deepsteg.metrics import summarize
 
     stego, revealed_path, enhanced_path = run_dir / "stego.mkv", run_dir / "revealed.mkv", run_dir / "enhanced.mkv"
     key = None if args.no_key else args.key
@@ -78,8 +78,8 @@ def run(args, secret, cover, hide_network, reveal_network, run_dir, start):
     revealed = videosteg.reveal_video(reveal_network, stego, revealed_path, key=key,
                                       batch_size=args.batch_size, max_frames=args.max_frames, original=secret)
     rows = videosteg.enhance_video(revealed_path, enhanced_path, original=secret, max_frames=args.max_frames)
-    cover_stats, secret_stats = summary_of(hidden["rows"], "cover"), summary_of(revealed["rows"], "secret")
-    enhanced_stats = summary_of(rows, "after")
+    cover_stats, secret_stats = summarize(hidden["rows"], "cover"), summarize(revealed["rows"], "secret")
+    enhanced_stats = summarize(rows, "after")
 
     index = len(rows) // 2
     frames = [videoio.frame_at(path, index) for path in (cover, stego, revealed_path, enhanced_path)]
@@ -90,12 +90,12 @@ def run(args, secret, cover, hide_network, reveal_network, run_dir, start):
     print(f"\n{'':<22}{'PSNR mean':>10}{'PSNR min':>10}{'SSIM mean':>11}{'SSIM min':>10}")
     for name, stats, prefix in (("container vs cover", cover_stats, "cover"), ("revealed vs secret", secret_stats, "secret"),
                                 ("enhanced vs secret", enhanced_stats, "after")):
-        print(f"{name:<22}{stats[f'{prefix}_psnr_mean']:>10.2f}{stats[f'{prefix}_psnr_min']:>10.2f}"
-              f"{stats[f'{prefix}_ssim_mean']:>11.4f}{stats[f'{prefix}_ssim_min']:>10.4f}")
+        print(f"{name:<22}{stats[f'{prefix}_psnr']:>10.2f}{stats[f'{prefix}_psnr_min']:>10.2f}"
+              f"{stats[f'{prefix}_ssim']:>11.4f}{stats[f'{prefix}_ssim_min']:>10.4f}")
     print(f"\npreview (cover | container | difference x10 | secret | revealed | enhanced, frame {index}): {run_dir / 'preview.png'}")
     print(f"summary: {hidden['frames']} frames hidden, revealed and enhanced in {time.perf_counter() - start:.0f} s; "
-          f"cover PSNR {cover_stats['cover_psnr_mean']:.2f} dB, secret PSNR {secret_stats['secret_psnr_mean']:.2f} dB "
-          f"(enhanced {enhanced_stats['after_psnr_mean']:.2f} dB)")
+          f"cover PSNR {cover_stats['cover_psnr']:.2f} dB, secret PSNR {secret_stats['secret_psnr']:.2f} dB "
+          f"(enhanced {enhanced_stats['after_psnr']:.2f} dB)")
     return {"cover": cover_stats, "secret": secret_stats, "enhanced": enhanced_stats, "run_dir": run_dir}
 
 

@@ -15,9 +15,6 @@ import sys
 
 from deepsteg import cli
 
-VIDEO_EXTENSIONS = (".mkv", ".mp4", ".avi", ".mov", ".webm", ".m4v")
-
-
 def parse_args(argv):
     import argparse
 
@@ -75,9 +72,10 @@ def main(argv):
     cli.positive("max_frames", args.max_frames)
     from deepsteg import imageio, videoio
     from deepsteg.enhance import enhance
-    from deepsteg.videosteg import enhance_video, summary_of
+    from deepsteg.metrics import summarize
+    from deepsteg.videosteg import enhance_video
 
-    is_video = args.input.suffix.lower() in VIDEO_EXTENSIONS
+    is_video = args.input.suffix.lower() in videoio.VIDEO_EXTENSIONS
     settings = settings_for(args, is_video)
     if settings.changes_nothing:
         reason = ("still images are not denoised by default: it lowered the PSNR of every revealed photo measured; "
@@ -105,9 +103,9 @@ def main(argv):
         imageio.write_image(args.output, enhanced, force=args.force)
     message = f"wrote {args.output} ({len(rows)} frame{'s' if len(rows) != 1 else ''})"
     if "before_psnr" in rows[0]:
-        before, after = summary_of(rows, "before"), summary_of(rows, "after")
-        message += (f"; vs original: PSNR {before['before_psnr_mean']:.2f} -> {after['after_psnr_mean']:.2f} dB, "
-                    f"SSIM {before['before_ssim_mean']:.4f} -> {after['after_ssim_mean']:.4f}")
+        before, after = summarize(rows, "before"), summarize(rows, "after")
+        message += (f"; vs original: PSNR {before['before_psnr']:.2f} -> {after['after_psnr']:.2f} dB, "
+                    f"SSIM {before['before_ssim']:.4f} -> {after['after_ssim']:.4f}")
     print(message)
     return {"rows": rows}
 

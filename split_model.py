@@ -39,22 +39,33 @@ def save_model(model, path, force: bool = False):
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    if not args.out_dir.is_dir():
-        raise cli.CliError(f"output folder does not exist: {args.out_dir}")
+    if args.out_dir.exists() and not args.out_dir.is_dir():
+        raise cli.CliError(f"--out-dir {args.out_dir} is a file, not a folder")
     hide_path, reveal_path = args.out_dir / args.hide_name, args.out_dir / args.reveal_name
     for path in (hide_path, reveal_path):
         if path.suffix != ".keras":
             raise cli.CliError(f"{path.name}: models are saved in the .keras format; use a .keras name")
-        cli.check_output(path, args.force)
+        if args.out_dir.is_dir():  # a folder still to be made holds nothing to overwrite
+            cli.check_output(path, args.force)
     from deepsteg import files
     from deepsteg.training import load_model
     from models import split_steg_model
 
     files.check_distinct(inputs=[args.checkpoint], outputs=[hide_path, reveal_path])
     hide_network, reveal_network = split_steg_model(load_model(args.checkpoint, compile=False))
-    with files.transaction():  # both networks or neither
-        save_model(hide_network, hide_path, args.force)
-        save_model(reveal_network, reveal_path, args.force)
+    created = [folder for folder in (args.out_dir, *args.out_dir.parents) if not folder.exists()]
+    try:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise cli.CliError(f"cannot make the output folder {args.out_dir}: {error.strerror}") from None
+    try:
+        with files.transaction():  # both networks or neither
+            save_model(hide_network, hide_path, args.force)
+            save_model(reveal_network, reveal_path, args.force)
+    except BaseException:
+        for folder in created:  # innermost first; a failed run leaves no folder behind
+            folder.rmdir()
+        raise
     print(f"wrote {hide_path} ({hide_network.count_params():,} parameters; secret, cover -> container) and "
           f"{reveal_path} ({reveal_network.count_params():,} parameters; container -> secret)")
     return 0

@@ -26,35 +26,36 @@ CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "edge_weight", "noise", "
 
 
 def build_parser():
+    """The options; their defaults are the first stage of the default model's recipe (``deepsteg.zoo``)."""
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("--train-dirs", nargs="+", type=pathlib.Path, default=DEFAULT_TRAIN, help="training image folders (recursive)")
     parser.add_argument("--val-dirs", nargs="+", type=pathlib.Path, default=DEFAULT_VAL, help="validation image folders (recursive)")
     parser.add_argument("--image-size", type=int, default=64, help="side of the square training crops")
     parser.add_argument("--val-image-size", type=int, default=None, help="side of the validation centre crops (default: --image-size)")
     parser.add_argument("--batch-size", type=int, default=8, help="pairs per training step")
-    parser.add_argument("--epochs", type=int, default=50, help="epochs to train in total (a resumed run continues up to this)")
-    parser.add_argument("--steps-per-epoch", type=int, default=200, help="training steps per epoch")
-    parser.add_argument("--val-steps", type=int, default=13, help="validation batches per epoch (fixed pairs)")
+    parser.add_argument("--epochs", type=int, default=24, help="epochs to train in total (a resumed run continues up to this)")
+    parser.add_argument("--steps-per-epoch", type=int, default=500, help="training steps per epoch")
+    parser.add_argument("--val-steps", type=int, default=25, help="validation batches per epoch (fixed pairs)")
     from models import PRESETS
 
-    parser.add_argument("--preset", default="unshuffled",
+    parser.add_argument("--preset", default="invertible",
                         help="network preset: invertible (HiNet-style, the shipped model's; train it at --lr 2e-4 or less), "
                              + ", ".join(name for name in PRESETS if name != "invertible" and not name.startswith("tiny"))
                              + "; for tests: " + ", ".join(name for name in PRESETS if name.startswith("tiny")))
-    parser.add_argument("--beta", type=float, default=0.75, help="weight of the secret loss")
-    parser.add_argument("--ssim-weight", type=float, default=0.0,
+    parser.add_argument("--beta", type=float, default=0.5, help="weight of the secret loss")
+    parser.add_argument("--ssim-weight", type=float, default=0.015,
                         help="add this weight times (1 - SSIM) to the cover and secret MSE terms (0: the paper's MSE loss)")
     parser.add_argument("--edge-weight", type=float, default=0.0,
                         help="extra weight of the secret's errors on its outer two rows and columns (keeps the revealed edges as good as the rest)")
-    parser.add_argument("--noise", type=float, default=0.01, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
-    parser.add_argument("--scramble-fraction", type=float, default=0.0, help="share of training secrets block-scrambled with random keys (keeps --key quality)")
+    parser.add_argument("--noise", type=float, default=0.004, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
+    parser.add_argument("--scramble-fraction", type=float, default=0.5, help="share of training secrets block-scrambled with random keys (keeps --key quality)")
     parser.add_argument("--scramble-block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block size of that scrambling")
     parser.add_argument("--no-quantize", action="store_true", help="do not round the container to 8-bit steps in training")
-    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (Adam)")
-    parser.add_argument("--clip-norm", type=float, default=None,
-                        help="clip gradients to this global L2 norm (off by default; may change on --resume to rescue a run)")
+    parser.add_argument("--lr", type=float, default=2e-4, help="peak learning rate (Adam)")
+    parser.add_argument("--clip-norm", type=float, default=0.5,
+                        help="clip gradients to this global L2 norm (may change on --resume to rescue a run)")
     parser.add_argument("--lr-schedule", default="cosine", choices=["constant", "exponential", "cosine"], help="learning-rate decay")
-    parser.add_argument("--warmup-steps", type=int, default=200, help="linear warm-up steps (cosine only)")
+    parser.add_argument("--warmup-steps", type=int, default=300, help="linear warm-up steps (cosine only)")
     parser.add_argument("--checkpoint-dir", type=pathlib.Path, default=pathlib.Path("checkpoints/run"), help="where checkpoints go")
     parser.add_argument("--log-dir", type=pathlib.Path, default=None, help="CSV, TensorBoard and image logs (default: CHECKPOINT_DIR/logs)")
     parser.add_argument("--resume", nargs="?", const="last", default=None,

@@ -41,7 +41,7 @@ def main(argv):
     args = parse_args(argv)
     if args.json is not None:
         cli.check_output(args.json, args.force)
-    from deepsteg import evaluation, inference, samples
+    from deepsteg import evaluation, inference, metrics, samples
     from deepsteg.cipher import BlockScrambler
     from deepsteg.enhance import enhance_frames
 
@@ -53,7 +53,7 @@ def main(argv):
     def measure(name, pairs, block_size=None):
         scrambler = BlockScrambler("quality test key", block_size) if block_size else None
         rows, _, _ = evaluation.evaluate(*networks, pairs, scrambler, batch_size=4)
-        summary = evaluation.summarize(rows)
+        summary = metrics.summarize(rows)
         report[name] = {key: round(summary[key], 4) for key in
                         ("cover_psnr", "cover_ssim", "secret_psnr", "secret_ssim", "residual_secret_correlation")}
         values = report[name]

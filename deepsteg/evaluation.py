@@ -141,9 +141,9 @@ def mean_quality(references, frames) -> tuple[float, float]:
         raise ValueError(f"{len(frames)} frames to compare with {len(references)} references")
     if not frames:
         raise ValueError("no frames to compare")
-    pairs = list(zip(references, frames))
-    return (float(np.mean([metrics.psnr(reference, frame) for reference, frame in pairs])),
-            float(np.mean([metrics.ssim(reference, frame) for reference, frame in pairs])))
+    summary = metrics.summarize([{"psnr": metrics.psnr(reference, frame), "ssim": metrics.ssim(reference, frame)}
+                                 for reference, frame in zip(references, frames)])
+    return summary["psnr"], summary["ssim"]
 
 
 def per_clip(rows: list[dict]) -> dict:
@@ -151,7 +151,7 @@ def per_clip(rows: list[dict]) -> dict:
     clips = {}
     for row in rows:
         clips.setdefault(row["cover"].rsplit("@", 1)[0], []).append(row)
-    return {clip: summarize(clip_rows) for clip, clip_rows in clips.items()}
+    return {clip: metrics.summarize(clip_rows) for clip, clip_rows in clips.items()}
 
 
 def format_clip_table(clips: dict) -> str:
@@ -186,18 +186,6 @@ def residual_correlation(cover: np.ndarray, container: np.ndarray, secret: np.nd
     if residual.std() == 0 or secret_luma.std() == 0:
         return 0.0
     return float(np.corrcoef(residual, secret_luma)[0, 1])
-
-
-def summarize(rows: list[dict]) -> dict:
-    """Means over pairs, with the minima of the PSNRs and SSIMs, and ``pairs``."""
-    summary = {"pairs": len(rows)}
-    for key in rows[0]:
-        values = [row[key] for row in rows if isinstance(row[key], (int, float))]
-        if values and key not in ("pair",):
-            summary[key] = float(np.mean(values))
-            if key.endswith(("psnr", "ssim")):
-                summary[f"{key}_min"] = float(np.min(values))
-    return summary
 
 
 def evaluate(hide_network, reveal_network, pairs, scrambler=None, batch_size: int = 8, keep_images: int = 4, progress=None):
@@ -352,7 +340,7 @@ def run_evaluation(args, pairs, total: int, by_clip: bool = False) -> dict:
     scrambler = BlockScrambler(args.key, args.block_size) if args.key else None
     with tqdm(total=total, unit="pair", desc="evaluating", disable=None) as progress:
         rows, baseline_rows, examples = evaluate(hide_network, reveal_network, pairs, scrambler, args.batch_size, progress=progress)
-    summary, baseline = summarize(rows), summarize(baseline_rows)
+    summary, baseline = metrics.summarize(rows), metrics.summarize(baseline_rows)
     clips = per_clip(rows) if by_clip else None
     if clips:
         print(format_clip_table(clips))

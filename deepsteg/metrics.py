@@ -103,7 +103,9 @@ def all_metrics(reference: np.ndarray, test: np.ndarray) -> dict:
 def psnr_tensor(y_true, y_pred):
     """PSNR in dB of float tensors in [0, 1], for Keras training logs only (backend-agnostic).
 
-    Training logs are indicative; reported numbers come from :func:`psnr` on uint8 images.
+    Training logs are indicative; reported numbers come from :func:`psnr` on uint8 images. Not
+    ``keras.ops.psnr``, which is infinite for identical images, as the untrained invertible
+    network's container and cover are.
     """
     y_pred = ops.clip(y_pred, 0.0, 1.0)
     error = ops.mean(ops.square(y_true - y_pred))
@@ -111,26 +113,17 @@ def psnr_tensor(y_true, y_pred):
 
 
 SSIM_SIGMA = 1.5
-SSIM_RADIUS = 5  # scikit-image's Gaussian window: radius int(3.5 * sigma + 0.5), 11x11
-SSIM_WINDOW = 2 * SSIM_RADIUS + 1
-
-
-def _gaussian_window(channels: int):
-    offsets = np.arange(-SSIM_RADIUS, SSIM_RADIUS + 1, dtype=np.float64)
-    profile = np.exp(-(offsets**2) / (2 * SSIM_SIGMA**2))
-    window = np.outer(profile, profile)
-    window /= window.sum()
-    return np.tile(window[:, :, None, None], (1, 1, channels, 1)).astype("float32")
+SSIM_WINDOW = 11  # scikit-image's Gaussian window for sigma 1.5: radius int(3.5 * sigma + 0.5) = 5
 
 
 @keras.saving.register_keras_serializable(package="deepsteg", name="ssim")
 def ssim_tensor(y_true, y_pred):
     """Per-image SSIM of float tensors (N, H, W, C) in [0, 1], differentiable (backend-agnostic).
 
-    The same definition as :func:`ssim` (Wang et al. 2004: 11x11 Gaussian window with sigma 1.5,
-    population covariances, constants K1 = 0.01 and K2 = 0.03, border of 5 pixels left out,
-    mean over pixels and channels), written with ``keras.ops`` so that it can be part of a loss.
-    Images must be at least 11x11.
+    ``keras.ops.image.ssim``: the same definition as :func:`ssim` (Wang et al. 2004: 11x11
+    Gaussian window with sigma 1.5, K1 = 0.01 and K2 = 0.03, border of 5 pixels left out, mean
+    over pixels and channels; ``tests/test_metrics.py`` checks that they agree), so that it can be
+    part of a loss. Images must be at least 11x11.
 
     Returns:
         A tensor of shape (N,) with one SSIM per image.
@@ -142,19 +135,7 @@ def ssim_tensor(y_true, y_pred):
     y_pred = ops.convert_to_tensor(y_pred, "float32")
     if any(side is not None and side < SSIM_WINDOW for side in y_true.shape[1:3]):
         raise ValueError(f"SSIM needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {tuple(y_true.shape[1:3])}")
-    window = ops.convert_to_tensor(_gaussian_window(y_true.shape[-1]))
-    c1, c2 = 0.01**2, 0.03**2
-
-    def local_mean(values):
-        return ops.depthwise_conv(values, window, strides=1, padding="valid")
-
-    mean_true, mean_pred = local_mean(y_true), local_mean(y_pred)
-    variance_true = local_mean(y_true * y_true) - mean_true * mean_true
-    variance_pred = local_mean(y_pred * y_pred) - mean_pred * mean_pred
-    covariance = local_mean(y_true * y_pred) - mean_true * mean_pred
-    ssim_map = ((2 * mean_true * mean_pred + c1) * (2 * covariance + c2)) / (
-        (mean_true * mean_true + mean_pred * mean_pred + c1) * (variance_true + variance_pred + c2))
-    return ops.mean(ssim_map, axis=(1, 2, 3))
+    return ops.image.ssim(y_true, y_pred, max_val=1.0, filter_size=SSIM_WINDOW, filter_sigma=SSIM_SIGMA)
 
 
 def edge_weights(height, width, edge_weight: float, edge_width: int):
@@ -203,3 +184,29 @@ class MseSsimLoss(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "ssim_weight": self.ssim_weight, "edge_weight": self.edge_weight, "edge_width": self.edge_width}
+
+
+def summarize(rows: list[dict], prefix: str | None = None) -> dict:
+    """Means over ``rows`` of every numeric column, the minima of the PSNR and SSIM columns (as
+    ``<column>_min``) and ``pairs``, the number of rows: the one summary of per-pair or per-frame
+    measurements (eval.py, the video scripts, the demo, the benchmarks).
+
+    Args:
+        rows: one dict a pair or frame, all with the same keys.
+        prefix: when given, only the columns whose names start with it.
+
+    Raises:
+        ValueError: for no rows.
+    """
+    if not rows:
+        raise ValueError("no measurements to summarize")
+    summary = {"pairs": len(rows)}
+    for key in rows[0]:
+        if key in ("pair", "frame") or (prefix is not None and not key.startswith(prefix)):
+            continue
+        values = [row[key] for row in rows if isinstance(row[key], (int, float)) and not isinstance(row[key], bool)]
+        if values:
+            summary[key] = float(np.mean(values))
+            if key.endswith(("psnr", "ssim")):
+                summary[f"{key}_min"] = float(np.min(values))
+    return summary

@@ -40,11 +40,6 @@ def _paired(secret_frames, cover_frames):
     return generator(), state
 
 
-def summary_of(rows, prefix):
-    values = {key: [row[key] for row in rows] for key in rows[0] if key.startswith(prefix)}
-    return {**{f"{key}_mean": float(np.mean(v)) for key, v in values.items()}, **{f"{key}_min": float(np.min(v)) for key, v in values.items()}}
-
-
 def hide_video(hide_network, secret_path, cover_path, output, key=None, block_size=cipher.DEFAULT_BLOCK_SIZE, batch_size=8, max_frames=None,
                codec=None, force=False, copy_audio=True, measure=True):
     """Hides every frame of ``secret_path`` in the matching frame of ``cover_path``.
@@ -227,7 +222,7 @@ def format_summary(result, prefix):
     rows = result["rows"]
     line = f"{result['frames']} frames in {result['seconds']:.1f} s ({result['frames'] / max(result['seconds'], 1e-9):.2f} frames/s)"
     if rows and f"{prefix}_psnr" in rows[0]:
-        stats = summary_of(rows, prefix)
-        line += (f"; {prefix} PSNR mean {stats[f'{prefix}_psnr_mean']:.2f} dB (min {stats[f'{prefix}_psnr_min']:.2f}), "
-                 f"SSIM mean {stats[f'{prefix}_ssim_mean']:.4f} (min {stats[f'{prefix}_ssim_min']:.4f})")
+        stats = metrics.summarize(rows, prefix)
+        line += (f"; {prefix} PSNR mean {stats[f'{prefix}_psnr']:.2f} dB (min {stats[f'{prefix}_psnr_min']:.2f}), "
+                 f"SSIM mean {stats[f'{prefix}_ssim']:.4f} (min {stats[f'{prefix}_ssim_min']:.4f})")
     return line

@@ -56,14 +56,14 @@ _COMMON = ("--train-dirs ../shared/data/images/train --val-dirs ../shared/data/i
 SHIPPED = {
     "default": ShippedModel(
         name="default",
-        description="the best quality: HiNet-style invertible network, 8 coupling blocks, growth 32",
+        description="the best quality: HiNet-style invertible network, 8 coupling blocks of growth 32",
         preset="invertible",
         parameters=2_025_120,
-        flops_per_pixel=1.01e6,
-        quality={"eval": {"cover_psnr": 40.81, "cover_ssim": 0.983, "secret_psnr": 36.52, "secret_ssim": 0.977, "key_cost_db": 0.79}},
+        flops_per_pixel=1.011e6,
+        quality={"eval": {"cover_psnr": 40.41, "cover_ssim": 0.9828, "secret_psnr": 36.39, "secret_ssim": 0.9762, "key_cost_db": 0.9}},
         recipe=(
             f"train.py {_COMMON} --preset invertible --image-size 64 --steps-per-epoch 500 --lr 2e-4 --beta 0.5 --ssim-weight 0.015 "
-            "--scramble-block-size 16 --epochs 4 --warmup-steps 300 --scramble-fraction 0.5 --checkpoint-dir runs/default/1",
+            "--scramble-block-size 16 --epochs 24 --stop-after 4 --warmup-steps 300 --scramble-fraction 0.5 --checkpoint-dir runs/default/1",
             f"train.py {_COMMON} --preset invertible --image-size 64 --steps-per-epoch 500 --lr 2e-4 --beta 0.5 --ssim-weight 0.015 "
             "--scramble-block-size 16 --epochs 4 --warmup-steps 100 --scramble-fraction 0.75 --init-from runs/default/1/last.keras "
             "--checkpoint-dir runs/default/2",
@@ -73,7 +73,27 @@ SHIPPED = {
             f"train.py {_COMMON} --preset invertible --image-size 64 --steps-per-epoch 500 --lr 1e-4 --beta 0.35 --ssim-weight 0.06 "
             "--epochs 2 --warmup-steps 50 --scramble-fraction 1 --seed 4 --init-from runs/default/3/last.keras "
             "--checkpoint-dir runs/default/4",
-            "split_model.py runs/default/4/last.keras --out-dir checkpoints/default --force",
+            f"train.py {_COMMON} --preset invertible --image-size 64 --steps-per-epoch 300 --lr 5e-5 --beta 0.35 --ssim-weight 0.06 "
+            "--edge-weight 4 --epochs 6 --warmup-steps 50 --scramble-fraction 1 --seed 5 --dtype-policy mixed_bfloat16 "
+            "--init-from runs/default/4/last.keras --checkpoint-dir runs/default/5",
+            "split_model.py runs/default/5/last.keras --out-dir checkpoints/default --force",
+        ),
+    ),
+    "fast": ShippedModel(
+        name="fast",
+        description="for long videos on a CPU: the same invertible network with 4 coupling blocks of growth 16, a sixth of the FLOPs",
+        preset="invertible-4x16",
+        parameters=348_240,
+        flops_per_pixel=0.174e6,
+        quality={"eval": {}},
+        recipe=(
+            f"train.py {_COMMON} --preset invertible-4x16 --image-size 64 --steps-per-epoch 1000 --lr 2e-4 --beta 0.35 "
+            "--ssim-weight 0.06 --edge-weight 4 --epochs 10 --warmup-steps 300 --scramble-fraction 1 --seed 1 "
+            "--dtype-policy mixed_bfloat16 --checkpoint-dir runs/fast/1",
+            f"train.py {_COMMON} --preset invertible-4x16 --image-size 64 --steps-per-epoch 1000 --lr 1e-4 --beta 0.35 "
+            "--ssim-weight 0.06 --edge-weight 4 --epochs 4 --warmup-steps 100 --scramble-fraction 1 --seed 6 "
+            "--dtype-policy mixed_bfloat16 --init-from runs/fast/1/last.keras --checkpoint-dir runs/fast/2",
+            "split_model.py runs/fast/2/last.keras --out-dir checkpoints/fast --force",
         ),
     ),
 }

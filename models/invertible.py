@@ -61,7 +61,8 @@ def haar_inverse(bands):
 class DenseBlock(layers.Layer):
     """Five 3x3 convolutions, each fed all earlier outputs (Huang et al. 2017), as in HiNet.
 
-    The first four have ``growth`` channels and a leaky ReLU; the last, linear, maps to
+    The first four have ``growth`` channels and a leaky ReLU with Keras's slope of 0.2 (HiNet's
+    dense blocks use 0.01; the shipped models were trained with 0.2); the last, linear, maps to
     ``out_channels`` and starts at zero.
 
     Args:

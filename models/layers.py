@@ -43,22 +43,16 @@ class QuantizeToLevels(keras.layers.Layer):
 
 
 def space_to_depth(inputs, size: int):
-    """(B, H, W, C) -> (B, H/size, W/size, size*size*C); channel (dy*size + dx)*C + c holds pixel (dy, dx)."""
-    shape = ops.shape(inputs)
-    batch, height, width, channels = shape[0], shape[1], shape[2], inputs.shape[-1]
-    patches = ops.reshape(inputs, (batch, height // size, size, width // size, size, channels))
-    patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
-    return ops.reshape(patches, (batch, height // size, width // size, size * size * channels))
+    """(B, H, W, C) -> (B, H/size, W/size, size*size*C); channel (dy*size + dx)*C + c holds pixel (dy, dx).
+
+    ``keras.ops.nn.space_to_depth`` (TensorFlow's layout; ``tests/test_models.py`` pins it).
+    """
+    return ops.nn.space_to_depth(inputs, size)
 
 
 def depth_to_space(inputs, size: int):
     """The inverse of :func:`space_to_depth`: (B, H, W, size*size*C) -> (B, H*size, W*size, C)."""
-    shape = ops.shape(inputs)
-    batch, height, width = shape[0], shape[1], shape[2]
-    channels = inputs.shape[-1] // (size * size)
-    patches = ops.reshape(inputs, (batch, height, width, size, size, channels))
-    patches = ops.transpose(patches, (0, 1, 3, 2, 4, 5))
-    return ops.reshape(patches, (batch, height * size, width * size, channels))
+    return ops.nn.depth_to_space(inputs, size)
 
 
 class _BlockLayer(keras.layers.Layer):

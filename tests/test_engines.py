@@ -30,6 +30,7 @@ def photo_pairs():
 
 
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
+@pytest.mark.slow
 def test_openvino_gives_the_same_containers_and_quality(shipped_models, photo_pairs, precision, tmp_path, monkeypatch):
     """Containers within one level of Keras's, the revealed secret's mean PSNR within 0.1 dB."""
     if not engines.openvino_available():
@@ -46,6 +47,7 @@ def test_openvino_gives_the_same_containers_and_quality(shipped_models, photo_pa
 
 
 @pytest.mark.parametrize("precision", ["f32", "bf16"])
+@pytest.mark.slow
 def test_openvino_gives_the_same_eval_quality(shipped_models, precision):
     """On eval/ (86 pairs, through 8-bit images) cover and secret PSNR within 0.1 dB of Keras's."""
     from conftest import SHARED_DATA, shared_available
@@ -60,7 +62,7 @@ def test_openvino_gives_the_same_eval_quality(shipped_models, precision):
         networks = [inference.load_network(shipped_models[role], role, engine, precision if engine == "openvino" else "auto")
                     for role in ("hide", "reveal")]
         rows, _, _ = evaluation.evaluate(*networks, evaluation.pairs_from_folder(SHARED_DATA / "images" / "eval"), batch_size=8)
-        summaries.append(evaluation.summarize(rows))
+        summaries.append(metrics.summarize(rows))
     for key in ("cover_psnr", "secret_psnr"):
         assert summaries[1][key] == pytest.approx(summaries[0][key], abs=0.1), (key, summaries)
 

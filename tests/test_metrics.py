@@ -74,3 +74,14 @@ def test_mse_ssim_loss_adds_the_weighted_ssim_term_and_round_trips():
     assert isinstance(restored, metrics.MseSsimLoss) and restored.ssim_weight == 0.5
     with pytest.raises(ValueError, match="ssim_weight"):
         metrics.MseSsimLoss(-1.0)
+
+
+def test_summarize_gives_means_minima_and_count_and_filters_by_prefix():
+    rows = [{"frame": 0, "cover_psnr": 40.0, "cover_ssim": 0.98, "secret_psnr": 35.0, "clip": "a"},
+            {"frame": 1, "cover_psnr": 42.0, "cover_ssim": 0.96, "secret_psnr": 37.0, "clip": "a"}]
+    summary = metrics.summarize(rows)
+    assert summary == {"pairs": 2, "cover_psnr": 41.0, "cover_psnr_min": 40.0, "cover_ssim": pytest.approx(0.97),
+                       "cover_ssim_min": 0.96, "secret_psnr": 36.0, "secret_psnr_min": 35.0}
+    assert set(metrics.summarize(rows, "secret")) == {"pairs", "secret_psnr", "secret_psnr_min"}
+    with pytest.raises(ValueError, match="no measurements"):
+        metrics.summarize([])

@@ -29,9 +29,11 @@ less on it (+0.37 dB instead of +0.71), and zeroing the lowest bit costs 3.2 dB 
 import pytest
 
 from conftest import SHARED_DATA, shared_available
-from deepsteg import evaluation, inference
+from deepsteg import evaluation, inference, metrics
 from deepsteg.cipher import BlockScrambler
 from deepsteg.enhance import EnhanceSettings, enhance_frames
+
+pytestmark = pytest.mark.slow
 
 # Levels reached by the shipped model on each data set (checkpoints/README.md), as
 # (cover PSNR, secret PSNR, cover SSIM, secret SSIM).
@@ -57,7 +59,7 @@ def run_pairs(networks, pairs, key=None):
     hide_network, reveal_network = networks
     rows, baseline_rows, _ = evaluation.evaluate(hide_network, reveal_network, pairs,
                                                  BlockScrambler(key) if key else None, batch_size=4)
-    return evaluation.summarize(rows), evaluation.summarize(baseline_rows)
+    return metrics.summarize(rows), metrics.summarize(baseline_rows)
 
 
 def test_shipped_model_on_scikit_image_photos(networks, photo_paths):

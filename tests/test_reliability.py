@@ -70,6 +70,7 @@ BORDER_PHOTOS = ("chelsea.png", "motorcycle_left.png", "rocket.jpg", "coffee.png
 
 
 @pytest.mark.parametrize("cover_name", BORDER_PHOTOS)
+@pytest.mark.slow
 def test_no_edge_row_or_column_of_the_revealed_secret_is_much_worse(tmp_path, shipped_models, cover_name, capsys):
     """Real photos of odd (451x300, 741x500, 640x427) and even sizes through the scripts and PNG
     files: every edge row and column of the revealed secret has at most 3x the image's mean
@@ -182,6 +183,7 @@ def odd_stego(tmp_path_factory, invertible_pair, clip_paths):
     return stego
 
 
+@pytest.mark.slow
 def test_video_record_checks_frames_model_and_key(tmp_path, odd_stego, invertible_pair, clip_paths, capsys):
     info = videoio.probe(odd_stego)
     assert (info.width, info.height) == (176, 144)

@@ -328,6 +328,7 @@ def test_image_scripts_bad_input(tmp_path, tiny_models, photo_paths, corrupt_fil
     assert "not a reveal network" in run_failing(capsys, image_reveal.main, [str(photo_paths[0]), "-o", str(tmp_path / "r.png"), "--model", str(tiny_models["hide"])])
 
 
+@pytest.mark.slow
 def test_video_hide_writes_lossless_every_frame(stego_video, clip_paths):
     frames = list(videoio.read_frames(stego_video))
     assert len(frames) == 5
@@ -338,6 +339,7 @@ def test_video_hide_writes_lossless_every_frame(stego_video, clip_paths):
     assert (stego_video.parent / "hide.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_video_reveal_and_enhance(tmp_path, stego_video, tiny_models, clip_paths, capsys):
     revealed = tmp_path / "revealed.mkv"
     video_reveal.main([str(stego_video), "-o", str(revealed), "--model", str(tiny_models["reveal"]), "--batch-size", "3",
@@ -350,6 +352,7 @@ def test_video_reveal_and_enhance(tmp_path, stego_video, tiny_models, clip_paths
     assert "PSNR" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_video_scripts_bad_input(tmp_path, stego_video, tiny_models, clip_paths, corrupt_file, capsys):
     hide = ["--model", str(tiny_models["hide"])]
     secret, cover = str(clip_paths["bikes.mp4"]), str(clip_paths["carphone_pristine.mp4"])
@@ -460,6 +463,7 @@ def test_eval_and_test_scripts(tmp_path, photo_folder, tiny_models, capsys):
     assert json.loads((tmp_path / "t.json").read_text())["pairs"] == summary["pairs"]
 
 
+@pytest.mark.slow
 def test_eval_on_a_folder_of_videos_reports_each_clip(tmp_path, tiny_models, clip_paths):
     import shutil
 
@@ -538,3 +542,42 @@ def test_build_dataset_writes_a_compact_jpeg_copy(tmp_path, photo_folder, capsys
     assert all(min(imageio.read_image(path).shape[:2]) == 64 for path in train + val)
     assert "--force" in run_failing(capsys, build_dataset.main, arguments)
     assert "quality" in run_failing(capsys, build_dataset.main, arguments + ["--jpeg-quality", "0"])
+
+
+def test_train_defaults_are_the_first_stage_of_the_default_recipe():
+    import shlex
+
+    from deepsteg import zoo
+
+    script, *options = shlex.split(zoo.get("default").recipe[0])
+    stage, defaults = train.parse_args(options), train.parse_args([])
+    assert script == "train.py"
+    for name in ("preset", "image_size", "batch_size", "epochs", "steps_per_epoch", "val_steps", "beta", "ssim_weight",
+                 "edge_weight", "noise", "scramble_fraction", "lr", "clip_norm", "lr_schedule", "warmup_steps", "dtype_policy"):
+        assert getattr(defaults, name) == getattr(stage, name), name
+
+
+def test_recipe_runs_each_stage_once_and_resumes_a_cut_one(tmp_path, photo_folder, capfd, monkeypatch):
+    """``train.py --recipe`` runs the stages in order with nothing to stop by hand (--stop-after ends
+    a stage inside its schedule), skips finished stages and splits the result."""
+    from deepsteg import zoo
+
+    common = (f"--train-dirs {photo_folder} --val-dirs {photo_folder} --preset tiny-invertible --image-size 16 --batch-size 2 "
+              "--steps-per-epoch 2 --val-steps 1 --verbose 0")
+    entry = zoo.ShippedModel(name="tiny", description="for tests", preset="tiny-invertible", parameters=1, flops_per_pixel=1.0,
+                             quality={}, recipe=(f"train.py {common} --epochs 3 --stop-after 1 --checkpoint-dir {tmp_path / '1'}",
+                                                 f"train.py {common} --epochs 1 --init-from {tmp_path / '1' / 'last.keras'} "
+                                                 f"--checkpoint-dir {tmp_path / '2'}",
+                                                 f"split_model.py {tmp_path / '2' / 'last.keras'} --out-dir {tmp_path / 'out'} --force"))
+    monkeypatch.setitem(zoo.SHIPPED, "tiny", entry)
+    train.main(["--recipe", "tiny"])
+    output = capfd.readouterr().out
+    assert "stage 1/3" in output and "stage 3/3" in output and "summary: recipe 'tiny' done" in output
+    assert (tmp_path / "1" / "logs" / "training.csv").read_text().count("\n") == 2  # stopped after epoch 1 of 3
+    assert (tmp_path / "out" / "hide.keras").is_file() and (tmp_path / "out" / "reveal.keras").is_file()
+    train.main(["--recipe", "tiny"])
+    output = capfd.readouterr().out
+    assert "stage 1/3 already done" in output and "stage 2/3 already done" in output
+    with pytest.raises(SystemExit):
+        train.main(["--recipe", "tiny", "--lr", "1"])
+    assert "takes no other options" in capfd.readouterr().err

@@ -10,6 +10,7 @@ def real_frames(clip_paths):
 
 
 @pytest.mark.parametrize("extension", [".mkv", ".mp4", ".avi", ".mov"])
+@pytest.mark.slow
 def test_lossless_round_trip_is_bit_exact(tmp_path, real_frames, extension):
     path = tmp_path / f"out{extension}"
     with videoio.LosslessVideoWriter(path, 30) as writer:
@@ -52,6 +53,7 @@ def test_failure_half_way_leaves_nothing(tmp_path, real_frames):
     assert not path.exists() and not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_audio_is_copied_from_cover(tmp_path):
     import av
 
