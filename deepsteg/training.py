@@ -371,7 +371,7 @@ class Throughput(keras.callbacks.Callback):
 class TimeLimit(keras.callbacks.Callback):
     """Stops training after the epoch that would let the next one run past a wall-clock budget.
 
-    For fixed-length sessions (a rented GPU, a CI job): the epoch's checkpoints are written
+    For runs of fixed length (a rented GPU, a CI job): the epoch's checkpoints are written
     first, so ``--resume`` continues where the run stopped, on the same learning-rate schedule.
     The next epoch is expected to take as long as the last one.
 

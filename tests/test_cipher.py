@@ -56,7 +56,7 @@ def test_edge_strips_are_cut_into_tiles_not_pixels():
 
 @pytest.mark.parametrize("block,digest", [(16, "1ce98ff0bfdaa416"), (8, "c24d89c1ee6fc763")])
 def test_whole_blocks_scramble_as_in_the_first_format(block, digest):
-    # Digests of the first format's (session 11's) output: containers made then unscramble the same
+    # Digests of the first container format's output: containers made then unscramble the same
     # wherever the image's sides were multiples of the block size.
     image = np.arange(48 * 64, dtype=np.int32).reshape(48, 64)
     assert hashlib.sha256(BlockScrambler("format v1", block).scramble(image, 3).tobytes()).hexdigest()[:16] == digest

@@ -1,29 +1,14 @@
 """Quality of the shipped model on real photos and video frames, through 8-bit files.
 
 Thresholds are the levels the shipped model reached (checkpoints/README.md), less a few tenths of
-a dB (0.01 SSIM) for numerical differences between machines, and never below an issue 3 target the
-model has reached (eval/ cover PSNR >= 38 dB and SSIM >= 0.98, secret PSNR >= 36 dB and SSIM >= 0.97).
-Raise them whenever a better model is shipped. History: the second model (`unshuffled`, session 2) raised every
-PSNR by 7-11 dB but lowered three SSIMs the first model had reached (cover SSIM on eval/ 0.935 and
-on the scikit-image photos 0.925, secret SSIM on those photos 0.829), and those three thresholds
-went down with it; the fourth model (fine-tuned on scrambled secrets with an SSIM loss term,
-session 4) is above the first model on all three again, and every threshold is back above it.
-The fifth model (a GPU fine-tune on 128x128 crops, session 6) raised every level here; a key now
-costs the larger scikit-image photos more in relative terms (1.74 dB against 1.33) although the
-keyed secret itself is 0.8 dB better, so that test asserts the keyed level reached and a cost bound.
-The sixth model (the `invertible` preset, session 10) raised every eval/ level (secret +2.9 dB,
-keyed secret +2.7 dB) and reached the secret targets, but a key costs eval/'s secret 1.13 dB, so
-the 1 dB test there became a strict expected failure and the keyed level reached is asserted.
-Session 12 made 32 px blocks the default --block-size (fewer block edges for the network to carry)
-and cut the edge strips that do not fill a block into tiles instead of permuting their pixels:
-the same model's key cost fell to 0.54 dB on eval/ and 0.41 dB on the scikit-image photos, and
-both 1 dB tests pass.
-The seventh model (I4, session 13: the same network fine-tuned with beta 0.35, a larger SSIM term
-and all secrets scrambled at 32 px) is the first to meet every eval/ target, cover SSIM 0.98
-included; it trades 0.6-1.8 dB of secret PSNR on every set for cover PSNR and SSIM, so the
-secret-PSNR thresholds went down to the levels it reaches (eval/ 36.5 dB, still above the 36 dB
-target), the cover and SSIM ones up; the keyed demo reveal is 0.9 dB lower, so denoising gains
-less on it (+0.37 dB instead of +0.71), and zeroing the lowest bit costs 3.2 dB instead of 2.3.
+a dB (0.01 SSIM) for numerical differences between machines, and never below a target the model
+has reached (eval/ cover SSIM >= 0.98, secret PSNR >= 36 dB and SSIM >= 0.97; a key costs at most
+1 dB). They follow the shipped model: raised when a better one ships, and moved with it when a
+release trades one measure for another. The history of every level is in docs/experiments.md.
+v7 (v6 fine-tuned for its edges, so that no edge row or column of the revealed secret has more
+than 3x the image's mean squared error) gave up 0.4 dB of cover PSNR on eval/ (40.81 -> 40.41 dB),
+0.1 dB of secret (36.52 -> 36.39 dB), 0.7 dB of cover on video frames and 0.8 dB of the keyed demo
+reveal for edges that v6 broke (4.5x on a 512x512 photo); the levels below are v7's.
 """
 
 import pytest
@@ -37,9 +22,9 @@ pytestmark = pytest.mark.slow
 
 # Levels reached by the shipped model on each data set (checkpoints/README.md), as
 # (cover PSNR, secret PSNR, cover SSIM, secret SSIM).
-PHOTOS = (38.6, 33.8, 0.959, 0.947)  # reached 38.88 dB, 34.12 dB, 0.969, 0.957
-EVAL_SET = (40.5, 36.2, 0.980, 0.970)  # reached 40.81 dB, 36.52 dB, 0.983, 0.977 (0.98, 0.97: issue 3 targets)
-VIDEO_FRAMES = (46.6, 36.3, 0.976, 0.973)  # reached 46.92 dB, 36.61 dB, 0.986, 0.983
+PHOTOS = (38.6, 34.3, 0.959, 0.948)  # reached 38.77 dB, 34.53 dB, 0.970, 0.958
+EVAL_SET = (40.2, 36.1, 0.980, 0.970)  # reached 40.41 dB, 36.39 dB, 0.983, 0.976 (0.98, 0.97: targets)
+VIDEO_FRAMES = (46.0, 35.8, 0.976, 0.973)  # reached 46.24 dB, 36.05 dB, 0.985, 0.985
 
 
 def assert_levels(summary, levels):
@@ -84,13 +69,13 @@ def lowest_bit_zeroed(damage):
 
 def test_zeroing_the_lowest_bit_keeps_the_secret(lowest_bit_zeroed):
     # Unlike LSB steganography, the model spreads the secret over all bits: losing the lowest bit
-    # leaves it recognisable. Reached: 35.30 -> 32.08 dB (-3.23 dB; the model before it -2.33 dB,
-    # the `unshuffled` model of sessions 6-9 -0.43 dB).
+    # leaves it recognisable. Reached: 35.72 -> 33.29 dB (-2.43 dB; v6 -3.23 dB, the `unshuffled`
+    # model -0.43 dB).
     intact, damaged = lowest_bit_zeroed
-    assert damaged >= 31.8 and damaged >= intact - 3.5, (intact, damaged)
+    assert damaged >= 33.0 and damaged >= intact - 2.8, (intact, damaged)
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped invertible model loses 3.23 dB of secret when the container's lowest bit "
+@pytest.mark.xfail(strict=True, reason="the shipped invertible model loses 2.43 dB of secret when the container's lowest bit "
                                        "is zeroed (the unshuffled model 0.43 dB); remove this mark when it passes")
 def test_secret_is_not_in_the_low_bits(lowest_bit_zeroed):
     intact, damaged = lowest_bit_zeroed
@@ -123,14 +108,13 @@ def test_shipped_model_on_the_evaluation_set(evaluation_set):
 
 
 def test_key_on_the_evaluation_set_at_the_level_reached(evaluation_set):
-    # Reached with the default 32 px blocks: secret 36.52 -> 35.73 dB (-0.79 dB), cover 40.81 ->
-    # 40.45 dB (-0.36 dB). The model before it (I2) had 37.50 -> 36.96 dB (-0.54 dB), cover 39.50 dB
-    # keyed; with 16 px blocks (the default until session 12) it lost 1.13 dB. The `unshuffled`
-    # model (session 6, 16 px) had 33.68 dB keyed, 37.82 dB cover.
+    # Reached with the default 32 px blocks: secret 36.39 -> 35.50 dB (-0.90 dB), cover 40.41 ->
+    # 40.07 dB (-0.34 dB); v6: 36.52 -> 35.73 dB (-0.79 dB). The `unshuffled` model (16 px) had
+    # 33.68 dB keyed, 37.82 dB cover.
     plain, keyed = evaluation_set
-    assert keyed["secret_psnr"] >= 35.4, keyed
-    assert keyed["cover_psnr"] >= 40.1, keyed
-    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 0.9, (plain, keyed)
+    assert keyed["secret_psnr"] >= 35.3, keyed
+    assert keyed["cover_psnr"] >= 39.8, keyed
+    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 0.95, (plain, keyed)
     assert keyed["cover_psnr"] >= plain["cover_psnr"] - 0.6, (plain, keyed)
     assert abs(keyed["residual_secret_correlation"]) < 0.1, keyed  # reached -0.006
 
@@ -156,11 +140,10 @@ def plain_and_scrambled(networks, photo_paths):
 
 def test_scrambling_cost_at_the_level_reached(plain_and_scrambled):
     plain, scrambled = plain_and_scrambled
-    # Reached with the default 32 px blocks: secret 33.20 -> 32.51 dB (-0.69 dB), cover 38.54 ->
-    # 38.25 dB (-0.30 dB); with 16 px blocks 31.90 dB (-1.30 dB). The model before it (I2): 33.88 ->
-    # 33.47 dB (-0.41 dB; 16 px -0.81 dB; before session 12 cut the edge strips into tiles, 32.42 dB
-    # at 16 px). The `unshuffled` model (session 6, 16 px) had 30.87 -> 29.14 dB (-1.74 dB).
-    assert scrambled["secret_psnr"] >= 32.2, (plain, scrambled)
+    # Reached with the default 32 px blocks: secret 34.04 -> 33.18 dB (-0.86 dB), cover 38.41 ->
+    # 38.12 dB (-0.29 dB); with 16 px blocks 32.44 dB. v6: 33.20 -> 32.51 dB (-0.69 dB). The
+    # `unshuffled` model (16 px) had 30.87 -> 29.14 dB (-1.74 dB).
+    assert scrambled["secret_psnr"] >= 32.9, (plain, scrambled)
     assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 0.9, (plain, scrambled)
     assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 0.5, (plain, scrambled)
 
@@ -178,17 +161,15 @@ def revealed_demo_frames(networks, clip_paths, tmp_path_factory):
 
 
 def test_default_video_enhancement_improves_what_the_shipped_model_reveals(revealed_demo_frames):
-    """Reached by the shipped model (I4, session 13): 38.82 -> 39.19 dB, SSIM 0.9705 -> 0.9711;
-    frame by frame 38.86 dB; with sharpening 0.3 39.07 dB. The model before it (I2), 32 px blocks:
-    39.69 -> 40.40 dB; 16 px: 38.54 -> 39.83 dB (the previous defaults, h 5 and sharpening 0.6:
-    36.38 dB)."""
+    """Reached by the shipped model (v7): 37.99 -> 38.37 dB, SSIM 0.9684 -> 0.9688. v6: 38.82 ->
+    39.19 dB, SSIM 0.9705 -> 0.9711; frame by frame 38.86 dB; with sharpening 0.3 39.07 dB."""
     revealed, originals = revealed_demo_frames
 
     def quality(frames):
         return evaluation.mean_quality(originals, frames)
 
     before_psnr, before_ssim = quality(revealed)
-    assert before_psnr >= 38.5 and before_ssim >= 0.96, (before_psnr, before_ssim)  # the keyed reveal itself
+    assert before_psnr >= 37.7 and before_ssim >= 0.96, (before_psnr, before_ssim)  # the keyed reveal itself
     default_psnr, default_ssim = quality(list(enhance_frames(revealed)))
     assert default_psnr >= before_psnr + 0.25 and default_ssim >= before_ssim, (before_psnr, default_psnr)
     frame_by_frame_psnr, _ = quality(list(enhance_frames(revealed, EnhanceSettings(temporal_window=1))))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares, on this machine, what a call of the lent GPU machine carries (DEVELOPERS.md, "The GPU"),
-# in one command at the start of a session that has one:
+# in one command, before the first GPU call:
 #   .whl/                Keras wheels the GPU machine lacks (../shared/tools/gpu-wheels.sh)
 #   .gpu_data/train      the ImageNet training photos shrunk to at most SIZE px, JPEG q85 (~25 MB)
 #   .gpu_data/val        the validation photos, the same way (~2.6 MB)
