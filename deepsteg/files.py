@@ -13,6 +13,7 @@ import contextlib
 import errno
 import os
 import pathlib
+import shutil
 import tempfile
 
 _transactions: list = []  # the open transactions, innermost last
@@ -161,6 +162,29 @@ def transaction():
             temporary.unlink(missing_ok=True)
         for path in placed:
             path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def new_folder(path, exist_ok: bool = True):
+    """Makes the folder ``path`` (and any missing parents) for the ``with`` block's outputs; on any
+    exception, ``KeyboardInterrupt`` included, removes again every folder it made, with what is in
+    them, so that a failed run leaves no folder behind.
+
+    Raises:
+        OSError: when the folder cannot be made (or exists, without ``exist_ok``).
+    """
+    path = pathlib.Path(path)
+    made = [folder for folder in (path, *path.parents) if not folder.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=exist_ok)
+    except OSError as error:
+        raise OSError(f"cannot make the folder {path}: {error.strerror}") from None
+    try:
+        yield path
+    except BaseException:
+        if made:
+            shutil.rmtree(made[-1], ignore_errors=True)  # the outermost folder made
         raise
 
 

@@ -536,3 +536,23 @@ def test_ssim_refuses_images_too_small_for_its_window(side):
     with pytest.raises(ValueError, match="too small"):
         metrics.ssim(image, image)
     assert metrics.ssim(np.full((11, 11, 3), 100, np.uint8), np.full((11, 11, 3), 100, np.uint8)) == pytest.approx(1.0)
+
+
+def test_a_failed_run_removes_the_folders_it_made_and_keeps_those_it_found(tmp_path):
+    with pytest.raises(RuntimeError):
+        with files.new_folder(tmp_path / "made" / "inner") as folder:
+            (folder / "partial.png").write_bytes(b"x")
+            raise RuntimeError("the run failed")
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "found").mkdir()
+    with pytest.raises(RuntimeError):
+        with files.new_folder(tmp_path / "found" / "inner"):
+            raise RuntimeError("the run failed")
+    assert [path.name for path in tmp_path.iterdir()] == ["found"] and not any((tmp_path / "found").iterdir())
+    with files.new_folder(tmp_path / "kept") as folder:
+        pass
+    assert folder.is_dir()
+    with pytest.raises(OSError, match="cannot make the folder"):
+        with files.new_folder(tmp_path / "kept", exist_ok=False):
+            pass
+    assert folder.is_dir()
