@@ -80,7 +80,7 @@ def test_train_time_limit_then_resume(tmp_path, photo_folder, capsys, monkeypatc
     monkeypatch.setattr(PairDataset, "start_at_epoch", lambda self, epoch: (started_at.append(epoch), original_start(self, epoch)))
     arguments = ["--train-dirs", str(photo_folder), "--val-dirs", str(photo_folder), "--preset", "tiny", "--image-size", "16",
                  "--batch-size", "2", "--steps-per-epoch", "2", "--val-steps", "1", "--checkpoint-dir", str(tmp_path),
-                 "--verbose", "0", "--epochs", "3", "--scramble-fraction", "0.5", "--beta", "1.5"]
+                 "--verbose", "0", "--epochs", "3", "--scramble-fraction", "0.75", "--beta", "1.5"]
     train.main(arguments + ["--time-limit", "0.0001"])  # 6 ms: the first epoch already uses it up
     output = capsys.readouterr().out
     assert "stopped at the time limit after epoch 1 of 3" in output and "done: 1 epochs" in output
@@ -91,10 +91,10 @@ def test_train_time_limit_then_resume(tmp_path, photo_folder, capsys, monkeypatc
     train.main(["--checkpoint-dir", str(tmp_path), "--resume", "--verbose", "0", "--time-limit", "60"])
     output = capsys.readouterr().out
     assert "time limit" not in output and "done: 2 epochs" in output and started_at == [1]
-    assert "--scramble-fraction 0.5" in output and "--epochs 3" in output and "--image-size 16" in output
+    assert "--scramble-fraction 0.75" in output and "--epochs 3" in output and "--image-size 16" in output
     assert (tmp_path / "logs" / "training.csv").read_text().count("\n") == 4
     runs = json.loads((tmp_path / "logs" / "run_config.json").read_text())
-    assert [run["scramble_fraction"] for run in runs] == [0.5, 0.5] and runs[1]["beta"] == 1.5 and runs[1]["resume"] == "last"
+    assert [run["scramble_fraction"] for run in runs] == [0.75, 0.75] and runs[1]["beta"] == 1.5 and runs[1]["resume"] == "last"
     # What the checkpoint holds (network, loss, schedule) cannot change on --resume.
     assert "--init-from" in run_failing(capsys, train.main, ["--checkpoint-dir", str(tmp_path), "--resume", "--epochs", "4", "--beta", "2"])
     from deepsteg import training
@@ -190,7 +190,8 @@ def test_train_clip_norm_bounds_the_updates_and_can_be_set_on_resume(tmp_path, p
 
     keras.utils.set_random_seed(1)  # the initial weights of train.py's --seed 1
     initial = np.concatenate([np.ravel(w) for w in training.new_model("tiny", 0.75, 0.01, True, 1e-2).get_weights()])
-    train.main(arguments + ["--epochs", "1", "--checkpoint-dir", str(tmp_path / "free")])
+    # train.py clips at 0.5 by default; a bound of 1e6 is one no gradient here reaches.
+    train.main(arguments + ["--epochs", "1", "--checkpoint-dir", str(tmp_path / "free"), "--clip-norm", "1e6"])
     moved = np.abs(weights(tmp_path / "free" / "last.keras") - initial).max()
     train.main(arguments + ["--epochs", "1", "--checkpoint-dir", str(tmp_path / "clipped"), "--clip-norm", "1e-12"])
     assert np.abs(weights(tmp_path / "clipped" / "last.keras") - initial).max() < moved / 100
@@ -206,7 +207,7 @@ def test_train_clip_norm_bounds_the_updates_and_can_be_set_on_resume(tmp_path, p
     np.testing.assert_allclose(momenta(tmp_path / "free" / "last.keras"), before * 0.9 ** 3, rtol=1e-4, atol=1e-12)
     assert training.load_model(tmp_path / "free" / "last.keras").optimizer.global_clipnorm == pytest.approx(1e-12)
     runs = json.loads((tmp_path / "free" / "logs" / "run_config.json").read_text())
-    assert [run["clip_norm"] for run in runs] == [None, 1e-12]
+    assert [run["clip_norm"] for run in runs] == [1e6, 1e-12]
     assert "--clip-norm" in run_failing(capsys, train.main, arguments + ["--checkpoint-dir", str(tmp_path / "bad"), "--clip-norm", "0"])
 
 
