@@ -17,17 +17,14 @@ def parse_args(argv):
     parser.add_argument("secret", type=pathlib.Path, help="image to hide")
     parser.add_argument("cover", type=pathlib.Path, help="image to hide it in (sets the container's size)")
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="container image (lossless: .png, .bmp, .tif, .ppm)")
-    cli.add_model_flag(parser, "hide")
-    cli.add_key_flags(parser)
-    cli.add_force_flag(parser)
+    cli.add_steganography_flags(parser, "hide")
     return parser.parse_args(argv)
 
 
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    cli.check_key(args.key)
-    cli.positive("block_size", args.block_size)
+    cli.check_steganography_args(args)
     from deepsteg import files, imageio, inference, metrics
     from deepsteg.record import Record, frame_digest
     from models import model_fingerprint

@@ -17,18 +17,14 @@ def parse_args(argv):
     parser.add_argument("container", type=pathlib.Path, help="container image written by image_hide.py (lossless)")
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="revealed secret (.png, .bmp, .tif, .ppm)")
     parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret, to report PSNR/SSIM of the revealed one")
-    cli.add_model_flag(parser, "reveal")
-    cli.add_key_flags(parser, reveal=True)
-    cli.add_check_flag(parser)
-    cli.add_force_flag(parser)
+    cli.add_steganography_flags(parser, "reveal")
     return parser.parse_args(argv)
 
 
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    cli.check_key(args.key)
-    cli.positive("block_size", args.block_size)
+    cli.check_steganography_args(args)
     from deepsteg import cipher, files, imageio, inference, metrics
     from deepsteg.record import Record, SKIP_HINT, check_reveal_settings, frame_digest
     from models import model_fingerprint

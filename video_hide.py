@@ -19,26 +19,17 @@ def parse_args(argv):
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="container video: .mkv (FFV1), .mp4 (x264rgb qp 0), .avi (HuffYUV), .mov (PNG)")
     cli.add_video_output_flags(parser, "cover")
     parser.add_argument("--no-audio", action="store_true", help="do not copy the cover's audio track")
-    cli.add_model_flag(parser, "hide")
-    cli.add_key_flags(parser)
-    cli.add_video_flags(parser)
-    cli.add_force_flag(parser)
+    cli.add_steganography_flags(parser, "hide", video=True)
     return parser.parse_args(argv)
 
 
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    for name in ("batch_size", "max_frames", "block_size"):
-        cli.positive(name, getattr(args, name))
-    cli.check_key(args.key)
+    cli.check_steganography_args(args)
     from deepsteg import engines, files, inference, reports, videoio, videosteg
 
-    videoio.codec_for_path(args.output, args.codec)
-    for path in (args.output, args.csv, args.plot):
-        if path is not None:
-            cli.check_output(path, args.force)
-    files.check_distinct(inputs=[args.secret, args.cover, args.model], outputs=[args.output, args.csv, args.plot])
+    cli.check_video_outputs(args, inputs=[args.secret, args.cover, args.model])
     videoio.probe(args.secret)
     videoio.probe(args.cover)
     hide_network = inference.load_network(args.model, "hide", args.engine, args.precision)

@@ -18,29 +18,19 @@ def parse_args(argv):
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="revealed video: .mkv (FFV1), .mp4 (x264rgb qp 0), .avi (HuffYUV), .mov (PNG)")
     parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret video, for per-frame secret PSNR/SSIM")
     cli.add_video_output_flags(parser, "secret")
-    cli.add_model_flag(parser, "reveal")
-    cli.add_key_flags(parser, reveal=True)
-    cli.add_check_flag(parser)
-    cli.add_video_flags(parser)
-    cli.add_force_flag(parser)
+    cli.add_steganography_flags(parser, "reveal", video=True)
     return parser.parse_args(argv)
 
 
 @cli.run_main
 def main(argv):
     args = parse_args(argv)
-    for name in ("batch_size", "max_frames", "block_size"):
-        cli.positive(name, getattr(args, name))
-    cli.check_key(args.key)
+    cli.check_steganography_args(args)
     if (args.csv or args.plot) and args.original is None:
         raise cli.CliError("--csv and --plot report secret quality and need --original SECRET_VIDEO")
     from deepsteg import engines, files, inference, reports, videoio, videosteg
 
-    videoio.codec_for_path(args.output, args.codec)
-    for path in (args.output, args.csv, args.plot):
-        if path is not None:
-            cli.check_output(path, args.force)
-    files.check_distinct(inputs=[args.stego, args.model, args.original], outputs=[args.output, args.csv, args.plot])
+    cli.check_video_outputs(args, inputs=[args.stego, args.model, args.original])
     info = videoio.probe(args.stego)
     if args.original is not None:
         videoio.probe(args.original)

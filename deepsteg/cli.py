@@ -115,6 +115,46 @@ def add_engine_flags(parser):
                         help="OpenVINO precision; auto: bf16 where the CPU has bf16 units (AMX, AVX512-BF16), else f32")
 
 
+def add_steganography_flags(parser, role: str, video: bool = False):
+    """The flags every hide and reveal script shares, in one order: ``--model`` (with the engine
+    flags), ``--key`` and ``--block-size``, ``--skip-checks`` when revealing, ``--max-frames`` and
+    ``--batch-size`` for videos, and ``--force``.
+
+    Args:
+        role: ``"hide"`` or ``"reveal"``.
+        video: add the video scripts' frame flags.
+    """
+    if role not in ("hide", "reveal"):
+        raise ValueError(f"role must be 'hide' or 'reveal', got {role!r}")
+    add_model_flag(parser, role)
+    add_key_flags(parser, reveal=role == "reveal")
+    if role == "reveal":
+        add_check_flag(parser)
+    if video:
+        add_video_flags(parser)
+    add_force_flag(parser)
+
+
+def check_steganography_args(args) -> None:
+    """The checks of those shared flags: a non-empty key and positive sizes and counts."""
+    for name in ("block_size", "batch_size", "max_frames"):
+        positive(name, getattr(args, name, None))
+    check_key(args.key)
+
+
+def check_video_outputs(args, inputs) -> None:
+    """Before a video script does any work: its codec fits ``--output``, every output (the video,
+    ``--csv``, ``--plot``) may be written, and no output is one of ``inputs``."""
+    from deepsteg import files, videoio
+
+    videoio.codec_for_path(args.output, args.codec)
+    outputs = [args.output, args.csv, args.plot]
+    for path in outputs:
+        if path is not None:
+            check_output(path, args.force)
+    files.check_distinct(inputs=inputs, outputs=outputs)
+
+
 def given_options(parser: argparse.ArgumentParser, argv) -> set[str]:
     """The destinations of the options written in ``argv``, as opposed to those left at their defaults.
 
