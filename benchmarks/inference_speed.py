@@ -59,6 +59,7 @@ def main(argv):
         folder = pathlib.Path(model)
         hide_source = folder / "hide.keras" if folder.is_dir() else model
         reveal_source = folder / "reveal.keras" if folder.is_dir() else model
+        flops = flops_per_pixel(inference.load_network(hide_source, "hide", "keras"))  # counted on the Keras layers
         for choice in args.engines:
             engine, _, precision = choice.partition(":")
             precision = precision or "auto"
@@ -68,7 +69,6 @@ def main(argv):
                 continue
             hide_network = inference.load_network(hide_source, "hide", engine, precision)
             reveal_network = inference.load_network(reveal_source, "reveal", engine, precision)
-            flops = flops_per_pixel(hide_network)
             for width, height in sizes:
                 secrets, covers = _frames(width, height, args.batch_size)
                 containers = inference.hide(hide_network, secrets, covers)  # warm-up (and compilation)

@@ -57,13 +57,24 @@ def tiny_models(tmp_path_factory):
     return {"joint": folder / "joint.keras", "hide": folder / "hide.keras", "reveal": folder / "reveal.keras"}
 
 
-@pytest.fixture(scope="session")
-def shipped_models():
-    """The default shipped model's split networks (skips if they are not in checkpoints/default/)."""
-    hide, reveal = REPOSITORY / "checkpoints" / "default" / "hide.keras", REPOSITORY / "checkpoints" / "default" / "reveal.keras"
+def _shipped_model_files(name):
+    hide, reveal = REPOSITORY / "checkpoints" / name / "hide.keras", REPOSITORY / "checkpoints" / name / "reveal.keras"
     if not (hide.is_file() and reveal.is_file()):
-        pytest.skip("no shipped model in checkpoints/")
-    return {"hide": hide, "reveal": reveal}
+        pytest.skip(f"no shipped model in checkpoints/{name}/")
+    return {"name": name, "hide": hide, "reveal": reveal}
+
+
+@pytest.fixture(scope="session", params=["default", "fast"])
+def shipped_models(request):
+    """Each shipped model's split networks in turn (``name``, ``hide``, ``reveal``; skips a model
+    whose files are not in checkpoints/NAME/)."""
+    return _shipped_model_files(request.param)
+
+
+@pytest.fixture(scope="session")
+def default_model():
+    """The default shipped model's split networks alone."""
+    return _shipped_model_files("default")
 
 
 @pytest.fixture

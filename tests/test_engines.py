@@ -80,3 +80,15 @@ def test_converted_networks_are_cached(tiny_models, tmp_path, monkeypatch):
     frames = np.random.default_rng(1).integers(0, 256, (2, 20, 30, 3), dtype=np.uint8)
     reference = inference.reveal(inference.load_network(tiny_models["reveal"], "reveal"), frames)
     assert np.abs(inference.reveal(network, frames).astype(int) - reference).max() <= 1
+
+
+def test_speed_benchmark_counts_the_work_of_every_engine(tiny_models, capsys):
+    """benchmarks/inference_speed.py measures each engine that runs here and reports the GFLOP/s
+    it achieved from the Keras network's FLOPs (an OpenVINO network has no Keras layers to count)."""
+    from benchmarks import inference_speed
+
+    rows = inference_speed.main(["--models", str(tiny_models["hide"].parent), "--sizes", "48x32", "--repeats", "1",
+                                 "--engines", "keras", "openvino:f32"])
+    expected = 2 if engines.openvino_available() else 1
+    assert len(rows) == expected and all(row[4] > 0 and row[5] > 0 and row[6] > 0 for row in rows), rows
+    assert "summary:" in capsys.readouterr().out

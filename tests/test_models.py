@@ -222,6 +222,31 @@ def test_flops_per_pixel_counts_every_convolution_at_its_resolution():
     assert expected > 0 and flops_per_pixel(split_steg_model(model)[1]) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("name", ["default", "fast"])
+def test_a_shipped_model_is_what_its_registry_entry_says(name):
+    """Its files are there, its networks have the entry's preset size and cost, and the entry's
+    quality is the one its eval.json and eval_key32.json measured."""
+    import json
+
+    from deepsteg import zoo
+    from models import flops_per_pixel
+
+    entry = zoo.get(name)
+    for role in zoo.ROLES:
+        assert entry.path(role).is_file(), entry.path(role)
+    hide_network = keras.models.load_model(entry.path("hide"), compile=False)
+    assert hide_network.count_params() == entry.parameters
+    assert flops_per_pixel(hide_network) == pytest.approx(entry.flops_per_pixel, rel=2e-3)
+    plain = json.loads((entry.folder / "eval.json").read_text())
+    keyed = json.loads((entry.folder / "eval_key32.json").read_text())
+    quality = entry.quality["eval"]
+    for measure in ("cover_psnr", "secret_psnr"):
+        assert quality[measure] == pytest.approx(plain[measure], abs=0.006), measure
+    for measure in ("cover_ssim", "secret_ssim"):
+        assert quality[measure] == pytest.approx(plain[measure], abs=6e-5), measure
+    assert quality["key_cost_db"] == pytest.approx(plain["secret_psnr"] - keyed["secret_psnr"], abs=0.006)
+
+
 def test_shipped_models_are_chosen_by_name():
     from deepsteg import zoo
 

@@ -1,14 +1,15 @@
-"""Quality of the shipped model on real photos and video frames, through 8-bit files.
+"""Quality of the shipped models on real photos and video frames, through 8-bit files.
 
-Thresholds are the levels the shipped model reached (checkpoints/README.md), less a few tenths of
+Thresholds are the levels each shipped model reached (checkpoints/README.md), less a few tenths of
 a dB (0.01 SSIM) for numerical differences between machines, and never below a target the model
-has reached (eval/ cover SSIM >= 0.98, secret PSNR >= 36 dB and SSIM >= 0.97; a key costs at most
-1 dB). They follow the shipped model: raised when a better one ships, and moved with it when a
-release trades one measure for another. The history of every level is in docs/experiments.md.
-v7 (v6 fine-tuned for its edges, so that no edge row or column of the revealed secret has more
-than 3x the image's mean squared error) gave up 0.4 dB of cover PSNR on eval/ (40.81 -> 40.41 dB),
-0.1 dB of secret (36.52 -> 36.39 dB), 0.7 dB of cover on video frames and 0.8 dB of the keyed demo
-reveal for edges that v6 broke (4.5x on a 512x512 photo); the levels below are v7's.
+has reached (eval/: default secret SSIM >= 0.97 and a key costing at most 1 dB; fast cover >= 40 dB
+/ 0.98, secret >= 35.5 dB / 0.97, a key costing at most 1.2 dB). They follow the shipped models:
+raised when a better one ships, and moved with it when a release trades one measure for another.
+The history of every level is in docs/experiments.md. Default v7 (v6 fine-tuned for its edges, so
+that no edge row or column of the revealed secret has more than 3x the image's mean squared error)
+gave up 0.4 dB of cover PSNR on eval/ (40.81 -> 40.41 dB), 0.1 dB of secret (36.52 -> 36.39 dB),
+0.7 dB of cover on video frames and 0.8 dB of the keyed demo reveal for edges that v6 broke (4.5x
+on a 512x512 photo); the levels below are v7's.
 """
 
 import pytest
@@ -20,11 +21,31 @@ from deepsteg.enhance import EnhanceSettings, enhance_frames
 
 pytestmark = pytest.mark.slow
 
-# Levels reached by the shipped model on each data set (checkpoints/README.md), as
+# Levels reached by each shipped model on each data set (checkpoints/README.md), as
 # (cover PSNR, secret PSNR, cover SSIM, secret SSIM).
-PHOTOS = (38.6, 34.3, 0.959, 0.948)  # reached 38.77 dB, 34.53 dB, 0.970, 0.958
-EVAL_SET = (40.2, 36.1, 0.980, 0.970)  # reached 40.41 dB, 36.39 dB, 0.983, 0.976 (0.98, 0.97: targets)
-VIDEO_FRAMES = (46.0, 35.8, 0.976, 0.973)  # reached 46.24 dB, 36.05 dB, 0.985, 0.985
+PHOTOS = {
+    "default": (38.6, 34.3, 0.959, 0.948),  # reached 38.77 dB, 34.53 dB, 0.970, 0.958
+    "fast": (38.9, 34.6, 0.958, 0.955),  # reached 39.11 dB, 34.83 dB, 0.969, 0.965
+}
+EVAL_SET = {
+    "default": (40.2, 36.1, 0.980, 0.970),  # reached 40.41 dB, 36.39 dB, 0.983, 0.976 (0.97: target)
+    "fast": (40.0, 36.4, 0.980, 0.970),  # reached 40.17 dB, 36.66 dB, 0.981, 0.980 (40, 0.98, 0.97: targets)
+}
+VIDEO_FRAMES = {
+    "default": (46.0, 35.8, 0.976, 0.973),  # reached 46.24 dB, 36.05 dB, 0.985, 0.985
+    "fast": (44.9, 36.3, 0.970, 0.977),  # reached 45.16 dB, 36.57 dB, 0.980, 0.988
+}
+# eval/ with the model card's key (32 px blocks): (secret PSNR, cover PSNR, largest secret loss).
+KEYED_EVAL_SET = {
+    "default": (35.3, 39.8, 0.95),  # reached 35.50 dB, 40.07 dB, 0.90 dB (v6 0.79 dB)
+    "fast": (35.4, 39.7, 1.15),  # reached 35.60 dB, 39.88 dB, 1.06 dB (target: 1.2 dB)
+}
+KEY_COST_TARGET = {"default": 1.0, "fast": 1.2}
+# scikit-image photos at 384 px with a key (32 px blocks): the keyed secret PSNR.
+SCRAMBLED_PHOTOS = {
+    "default": 32.9,  # reached 33.18 dB (34.04 dB without the key)
+    "fast": 33.2,  # reached 33.45 dB (34.28 dB without the key)
+}
 
 
 def assert_levels(summary, levels):
@@ -35,9 +56,19 @@ def assert_levels(summary, levels):
     assert summary["secret_ssim"] >= secret_ssim, summary
 
 
+def load_networks(files):
+    return inference.load_network(files["hide"], "hide"), inference.load_network(files["reveal"], "reveal")
+
+
 @pytest.fixture(scope="module")
 def networks(shipped_models):
-    return inference.load_network(shipped_models["hide"], "hide"), inference.load_network(shipped_models["reveal"], "reveal")
+    """Each shipped model's (hide, reveal) networks in turn; ``model_name`` says which."""
+    return load_networks(shipped_models)
+
+
+@pytest.fixture(scope="module")
+def model_name(shipped_models):
+    return shipped_models["name"]
 
 
 def run_pairs(networks, pairs, key=None):
@@ -47,10 +78,11 @@ def run_pairs(networks, pairs, key=None):
     return metrics.summarize(rows), metrics.summarize(baseline_rows)
 
 
-def test_shipped_model_on_scikit_image_photos(networks, photo_paths):
+def test_shipped_model_on_scikit_image_photos(networks, model_name, photo_paths):
     summary, baseline = run_pairs(networks, evaluation.pairs_from_photos(photo_paths))
-    assert_levels(summary, PHOTOS)
-    # The residual barely shows the secret's picture (reached -0.011; the first model 0.295).
+    assert_levels(summary, PHOTOS[model_name])
+    # The residual barely shows the secret's picture (default reached -0.014, fast -0.01; the
+    # first model 0.295).
     assert abs(summary["residual_secret_correlation"]) < 0.15, summary
 
 
@@ -69,13 +101,13 @@ def lowest_bit_zeroed(damage):
 
 def test_zeroing_the_lowest_bit_keeps_the_secret(lowest_bit_zeroed):
     # Unlike LSB steganography, the model spreads the secret over all bits: losing the lowest bit
-    # leaves it recognisable. Reached: 35.72 -> 33.29 dB (-2.43 dB; v6 -3.23 dB, the `unshuffled`
-    # model -0.43 dB).
+    # leaves it recognisable. Reached: default 35.72 -> 33.29 dB (-2.43 dB; v6 -3.23 dB), fast
+    # 35.90 -> 33.53 dB (-2.37 dB), the `unshuffled` model -0.43 dB.
     intact, damaged = lowest_bit_zeroed
     assert damaged >= 33.0 and damaged >= intact - 2.8, (intact, damaged)
 
 
-@pytest.mark.xfail(strict=True, reason="the shipped invertible model loses 2.43 dB of secret when the container's lowest bit "
+@pytest.mark.xfail(strict=True, reason="the shipped invertible models lose 2.4 dB of secret when the container's lowest bit "
                                        "is zeroed (the unshuffled model 0.43 dB); remove this mark when it passes")
 def test_secret_is_not_in_the_low_bits(lowest_bit_zeroed):
     intact, damaged = lowest_bit_zeroed
@@ -84,8 +116,8 @@ def test_secret_is_not_in_the_low_bits(lowest_bit_zeroed):
 
 def test_lossy_container_loses_the_secret(damage):
     lossless, lossy = damage["as_written"], damage["jpeg_q75"]
-    # Measured: JPEG q75 costs the shipped model 19.4 dB (35.3 -> 15.9 dB; the first, weaker model
-    # lost only 1.9 dB). This is why the scripts refuse lossy containers.
+    # Measured: JPEG q75 costs the default model 19.8 dB (35.7 -> 15.9 dB), fast 20.1 dB (the
+    # first, weaker model lost only 1.9 dB). This is why the scripts refuse lossy containers.
     assert lossy < lossless - 8
 
 
@@ -100,35 +132,36 @@ def evaluation_set(networks):
     return plain, keyed
 
 
-def test_shipped_model_on_the_evaluation_set(evaluation_set):
+def test_shipped_model_on_the_evaluation_set(evaluation_set, model_name):
     summary, _ = evaluation_set
     assert summary["pairs"] >= 80
-    assert_levels(summary, EVAL_SET)
-    assert abs(summary["residual_secret_correlation"]) < 0.15, summary  # reached 0.048
+    assert_levels(summary, EVAL_SET[model_name])
+    assert abs(summary["residual_secret_correlation"]) < 0.15, summary  # reached 0.038 (fast 0.035)
 
 
-def test_key_on_the_evaluation_set_at_the_level_reached(evaluation_set):
-    # Reached with the default 32 px blocks: secret 36.39 -> 35.50 dB (-0.90 dB), cover 40.41 ->
-    # 40.07 dB (-0.34 dB); v6: 36.52 -> 35.73 dB (-0.79 dB). The `unshuffled` model (16 px) had
-    # 33.68 dB keyed, 37.82 dB cover.
+def test_key_on_the_evaluation_set_at_the_level_reached(evaluation_set, model_name):
+    # Reached with the default 32 px blocks: default secret 36.39 -> 35.50 dB (-0.90 dB), cover
+    # 40.41 -> 40.07 dB (-0.34 dB); fast 36.66 -> 35.60 dB (-1.06 dB), 40.17 -> 39.88 dB. The
+    # `unshuffled` model (16 px) had 33.68 dB keyed, 37.82 dB cover.
     plain, keyed = evaluation_set
-    assert keyed["secret_psnr"] >= 35.3, keyed
-    assert keyed["cover_psnr"] >= 39.8, keyed
-    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 0.95, (plain, keyed)
+    secret_level, cover_level, largest_loss = KEYED_EVAL_SET[model_name]
+    assert keyed["secret_psnr"] >= secret_level, keyed
+    assert keyed["cover_psnr"] >= cover_level, keyed
+    assert keyed["secret_psnr"] >= plain["secret_psnr"] - largest_loss, (plain, keyed)
     assert keyed["cover_psnr"] >= plain["cover_psnr"] - 0.6, (plain, keyed)
-    assert abs(keyed["residual_secret_correlation"]) < 0.1, keyed  # reached -0.006
+    assert abs(keyed["residual_secret_correlation"]) < 0.1, keyed  # reached -0.006 (fast -0.008)
 
 
-def test_key_costs_the_evaluation_set_at_most_one_db(evaluation_set):
+def test_key_costs_the_evaluation_set_at_most_its_target(evaluation_set, model_name):
     plain, keyed = evaluation_set
-    assert keyed["secret_psnr"] >= plain["secret_psnr"] - 1.0, (plain, keyed)
+    assert keyed["secret_psnr"] >= plain["secret_psnr"] - KEY_COST_TARGET[model_name], (plain, keyed)
 
 
 @pytest.mark.skipif(not shared_available(), reason="../shared/data is not present")
-def test_shipped_model_on_full_resolution_video_frames(networks):
+def test_shipped_model_on_full_resolution_video_frames(networks, model_name):
     clips = [SHARED_DATA / "videos" / clip for clip in evaluation.QUALITY_TEST_CLIPS]
     summary, _ = run_pairs(networks, evaluation.pairs_from_frames(clips, frame_index=10))
-    assert_levels(summary, VIDEO_FRAMES)
+    assert_levels(summary, VIDEO_FRAMES[model_name])
 
 
 @pytest.fixture(scope="module")
@@ -138,12 +171,13 @@ def plain_and_scrambled(networks, photo_paths):
     return plain, scrambled
 
 
-def test_scrambling_cost_at_the_level_reached(plain_and_scrambled):
+def test_scrambling_cost_at_the_level_reached(plain_and_scrambled, model_name):
     plain, scrambled = plain_and_scrambled
-    # Reached with the default 32 px blocks: secret 34.04 -> 33.18 dB (-0.86 dB), cover 38.41 ->
-    # 38.12 dB (-0.29 dB); with 16 px blocks 32.44 dB. v6: 33.20 -> 32.51 dB (-0.69 dB). The
-    # `unshuffled` model (16 px) had 30.87 -> 29.14 dB (-1.74 dB).
-    assert scrambled["secret_psnr"] >= 32.9, (plain, scrambled)
+    # Reached with the default 32 px blocks: default secret 34.04 -> 33.18 dB (-0.86 dB), cover
+    # 38.41 -> 38.12 dB (-0.29 dB), with 16 px blocks 32.44 dB; fast 34.28 -> 33.45 dB (-0.83 dB),
+    # 38.74 -> 38.43 dB. v6: 33.20 -> 32.51 dB (-0.69 dB). The `unshuffled` model (16 px) had
+    # 30.87 -> 29.14 dB (-1.74 dB).
+    assert scrambled["secret_psnr"] >= SCRAMBLED_PHOTOS[model_name], (plain, scrambled)
     assert scrambled["secret_psnr"] >= plain["secret_psnr"] - 0.9, (plain, scrambled)
     assert scrambled["cover_psnr"] >= plain["cover_psnr"] - 0.5, (plain, scrambled)
 
@@ -154,9 +188,10 @@ def test_scrambling_costs_at_most_one_db(plain_and_scrambled):
 
 
 @pytest.fixture(scope="module")
-def revealed_demo_frames(networks, clip_paths, tmp_path_factory):
-    """The demo's case, 15 frames: bikes hidden with a key in carphone, revealed; (revealed, originals)."""
-    return evaluation.video_round_trip(*networks, clip_paths["bikes.mp4"], clip_paths["carphone_pristine.mp4"],
+def revealed_demo_frames(default_model, clip_paths, tmp_path_factory):
+    """The demo's case with the default model, 15 frames: bikes hidden with a key in carphone,
+    revealed; (revealed, originals). (Fast reached 38.37 -> 38.62 dB with the default enhancement.)"""
+    return evaluation.video_round_trip(*load_networks(default_model), clip_paths["bikes.mp4"], clip_paths["carphone_pristine.mp4"],
                                        tmp_path_factory.mktemp("enhancement"), key="enhancement test", max_frames=15)
 
 
