@@ -25,12 +25,11 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     cli.check_steganography_args(args)
-    from deepsteg import files, imageio, inference, metrics
+    from deepsteg import imageio, inference, metrics
     from deepsteg.record import Record, frame_digest
     from models import model_fingerprint
 
-    imageio.check_lossless_image_path(files.check_output_path(args.output, args.force))
-    files.check_distinct(inputs=[args.secret, args.cover, args.model], outputs=[args.output])
+    cli.check_image_output(args, inputs=[args.secret, args.cover, args.model])
     secret, cover = imageio.read_image(args.secret), imageio.read_image(args.cover)
     metrics.check_ssim_size(*cover.shape[:2], f"the cover {args.cover}")
     if secret.shape != cover.shape:

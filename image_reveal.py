@@ -25,12 +25,11 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     cli.check_steganography_args(args)
-    from deepsteg import cipher, files, imageio, inference, metrics
+    from deepsteg import cipher, imageio, inference, metrics
     from deepsteg.record import Record, SKIP_HINT, check_reveal_settings, frame_digest
     from models import model_fingerprint
 
-    imageio.check_lossless_image_path(files.check_output_path(args.output, args.force))
-    files.check_distinct(inputs=[args.container, args.model, args.original], outputs=[args.output])
+    cli.check_image_output(args, inputs=[args.container, args.model, args.original])
     if args.container.suffix.lower() in imageio.LOSSY_IMAGE_EXTENSIONS:
         raise cli.CliError(f"{args.container.name} is a lossy {args.container.suffix} file: lossy compression destroys the hidden "
                            "secret; the container must stay in the PNG written by image_hide.py")

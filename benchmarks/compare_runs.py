@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import pathlib
 import sys
 
 
@@ -26,8 +25,7 @@ def parse_args(argv):
                              "ends (repeatable; default: every run starts at 0)")
     parser.add_argument("--clock", default="wall", choices=["wall", "cpu"],
                         help="x axis: wall-clock hours, or CPU-hours of each run's own process (fair when runs shared a machine)")
-    parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="PNG to write")
-    cli.add_force_flag(parser)
+    cli.add_plot_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -36,12 +34,10 @@ def main(argv):
     args = parse_args(argv)
     runs = {}
     for item in args.runs:
-        label, separator, path = item.partition("=")
-        if not separator or not label or not path:
-            raise cli.CliError(f"expected LABEL=PATH, got {item!r}")
-        if not pathlib.Path(path).is_file():
+        label, path = cli.labelled(item, "PATH")
+        if not path.is_file():
             raise cli.CliError(f"training log not found: {path}")
-        runs[label] = pathlib.Path(path)
+        runs[label] = path
     parents = {}
     for item in args.after:
         child, separator, parent = item.partition("=")

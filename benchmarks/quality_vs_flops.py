@@ -10,7 +10,6 @@ Example:
 from __future__ import annotations
 
 import json
-import pathlib
 import sys
 
 from deepsteg import cli
@@ -19,8 +18,7 @@ from deepsteg import cli
 def parse_args(argv):
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="LABEL=FOLDER with hide.keras and eval.json")
-    parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="PNG to write")
-    cli.add_force_flag(parser)
+    cli.add_plot_flags(parser)
     return parser.parse_args(argv)
 
 
@@ -30,10 +28,7 @@ def main(argv):
     cli.check_output(args.output, args.force)
     points = []
     for item in args.runs:
-        label, separator, folder = item.partition("=")
-        folder = pathlib.Path(folder)
-        if not separator or not label:
-            raise cli.CliError(f"expected LABEL=FOLDER, got {item!r}")
+        label, folder = cli.labelled(item, "FOLDER")
         for name in ("hide.keras", "eval.json"):
             if not (folder / name).is_file():
                 raise cli.CliError(f"{folder / name} not found")

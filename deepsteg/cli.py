@@ -86,6 +86,20 @@ def add_video_output_flags(parser, measured: str):
     parser.add_argument("--plot", type=pathlib.Path, default=None, help=f"plot per-frame {measured} PSNR/SSIM to this PNG")
 
 
+def add_plot_flags(parser):
+    """``-o/--output`` (the PNG a plotting script writes) and ``--force``."""
+    parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="PNG to write")
+    add_force_flag(parser)
+
+
+def labelled(item: str, what: str) -> tuple[str, pathlib.Path]:
+    """Splits a ``LABEL=PATH`` argument; ``what`` names the path in the error (``PATH``, ``FOLDER``)."""
+    label, separator, path = item.partition("=")
+    if not separator or not label or not path:
+        raise CliError(f"expected LABEL={what}, got {item!r}")
+    return label, pathlib.Path(path)
+
+
 def add_evaluation_flags(parser):
     """Flags shared by eval.py and test.py: the reveal network, reports, key, batch, force."""
     parser.add_argument("--reveal", type=pathlib.Path, default=None, help="reveal network, when CHECKPOINT is a split hide network")
@@ -140,6 +154,15 @@ def check_steganography_args(args) -> None:
     for name in ("block_size", "batch_size", "max_frames"):
         positive(name, getattr(args, name, None))
     check_key(args.key)
+
+
+def check_image_output(args, inputs) -> None:
+    """Before an image script does any work: ``--output`` is a lossless image format, may be
+    written, and is none of ``inputs``."""
+    from deepsteg import files, imageio
+
+    imageio.check_lossless_image_path(check_output(args.output, args.force))
+    files.check_distinct(inputs=inputs, outputs=[args.output])
 
 
 def check_video_outputs(args, inputs) -> None:

@@ -582,3 +582,18 @@ def test_recipe_runs_each_stage_once_and_resumes_a_cut_one(tmp_path, photo_folde
     with pytest.raises(SystemExit):
         train.main(["--recipe", "tiny", "--lr", "1"])
     assert "takes no other options" in capfd.readouterr().err
+
+
+def test_quality_against_flops_plots_the_shipped_models(tmp_path, capsys):
+    """benchmarks/quality_vs_flops.py counts each network's FLOPs and plots its eval.json."""
+    from benchmarks import quality_vs_flops
+    from deepsteg import zoo
+
+    plot = tmp_path / "flops.png"
+    quality_vs_flops.main([f"{name}={zoo.get(name).folder}" for name in zoo.names()] + ["-o", str(plot)])
+    output = capsys.readouterr().out
+    assert imageio.read_image(plot).shape[1] > 500
+    for name in zoo.names():
+        assert f"{name}, {zoo.get(name).flops_per_pixel / 1e6:.3f}, {zoo.get(name).quality['eval']['cover_psnr']:.4g}" in output
+    assert "LABEL=FOLDER" in run_failing(capsys, quality_vs_flops.main, [str(zoo.get("fast").folder), "-o", str(tmp_path / "x.png")])
+    assert "hide.keras not found" in run_failing(capsys, quality_vs_flops.main, [f"empty={tmp_path}", "-o", str(tmp_path / "y.png")])
