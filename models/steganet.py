@@ -282,9 +282,13 @@ def split_steg_model(model: keras.Model) -> tuple[keras.Model, keras.Model]:
     layer, forwards and backwards.
 
     Raises:
-        ValueError: if ``model`` has no ``prep``, ``hide`` and ``reveal`` sub-models (nor an
-            ``invertible`` layer).
+        ValueError: if ``model`` is not a joint model (outputs ``container`` and ``revealed``)
+            with ``prep``, ``hide`` and ``reveal`` sub-models or an ``invertible`` layer: a hide
+            or reveal network that is already split, for example.
     """
+    if sorted(getattr(model, "output_names", None) or []) != ["container", "revealed"]:
+        raise ValueError(f"not a joint steganography model: {model.name} has {len(model.inputs)} input(s) and "
+                         f"{len(model.outputs)} output(s), a joint model (secret, cover) -> container, revealed")
     secret = keras.Input((None, None, 3), name="secret")
     cover = keras.Input((None, None, 3), name="cover")
     container = keras.Input((None, None, 3), name="container")

@@ -146,6 +146,13 @@ def test_train_mixed_bfloat16_resumes_in_bf16_and_splits_to_float32(tmp_path, ph
     resumed = training.load_model(tmp_path / "last.keras", compile=True)
     assert resumed.get_layer("hide").get_layer("hide_in").dtype_policy.name == "mixed_bfloat16"
     split_model.main([str(tmp_path / "last.keras"), "--out-dir", str(tmp_path)])
+    import zipfile
+
+    def holds_optimizer(path):
+        with zipfile.ZipFile(path) as archive, archive.open("model.weights.h5") as weights:
+            return b"optimizer" in weights.read()
+
+    assert holds_optimizer(tmp_path / "last.keras") and not holds_optimizer(tmp_path / "steg_model.keras")
     hide_network = keras.saving.load_model(tmp_path / "hide.keras")
     assert {layer.dtype_policy.name for layer in all_layers(hide_network)} == {"float32"}
     # The same weights in a network built in float32 give exactly the same container.
@@ -290,16 +297,27 @@ def test_train_help_names_every_preset():
 
 
 def test_split_model(tmp_path, tiny_models, capsys):
+    """The hide and reveal networks and the joint model's weights (a shipped model's three files);
+    nothing is overwritten without --force."""
+    from deepsteg import training
+
     split_model.main([str(tiny_models["joint"]), "--out-dir", str(tmp_path)])
     assert (tmp_path / "hide.keras").is_file() and (tmp_path / "reveal.keras").is_file()
+    joint = training.load_model(tmp_path / "steg_model.keras", compile=False)
+    original = training.load_model(tiny_models["joint"], compile=False)
+    assert all(np.array_equal(a, b) for a, b in zip(joint.get_weights(), original.get_weights(), strict=True))
     before = (tmp_path / "hide.keras").read_bytes()
     assert "--force" in run_failing(capsys, split_model.main, [str(tiny_models["joint"]), "--out-dir", str(tmp_path)])
     assert (tmp_path / "hide.keras").read_bytes() == before
 
 
-def test_split_model_bad_input(tmp_path, corrupt_file, capsys):
+def test_split_model_bad_input(tmp_path, corrupt_file, tiny_models, capsys):
     assert "not found" in run_failing(capsys, split_model.main, [str(tmp_path / "missing.keras"), "--out-dir", str(tmp_path)])
     assert "cannot load" in run_failing(capsys, split_model.main, [str(corrupt_file("bad.keras")), "--out-dir", str(tmp_path)])
+    # A network that is already split (its invertible layer would split again) is refused, not re-split.
+    out = tmp_path / "split"
+    assert "not a joint steganography model" in run_failing(capsys, split_model.main, [str(tiny_models["hide"]), "--out-dir", str(out)])
+    assert not out.exists()
 
 
 def test_image_hide_and_reveal(tmp_path, tiny_models, photo_paths, capsys):

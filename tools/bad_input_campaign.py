@@ -124,7 +124,7 @@ cases = [
  ("train init corrupt", ["train.py", "--train-dirs", F, "--val-dirs", F, "--init-from", F+"/bad.keras", "--checkpoint-dir", "OUT/run"], False),
  ("train negative edge", ["train.py", "--train-dirs", F, "--val-dirs", F, "--edge-weight", "-1", "--checkpoint-dir", "OUT/run"], False),
  ("split hide net", ["split_model.py", F+"/hide.keras", "--out-dir", "OUT"], False),
- ("split out missing", ["split_model.py", F+"/joint.keras", "--out-dir", "OUT/no"], False),
+ ("split makes its out dir", ["split_model.py", F+"/joint.keras", "--out-dir", "OUT/no"], True),
  ("split same names", ["split_model.py", F+"/joint.keras", "--out-dir", "OUT", "--hide-name", "x.keras", "--reveal-name", "x.keras"], False),
  ("split non keras name", ["split_model.py", F+"/joint.keras", "--out-dir", "OUT", "--hide-name", "x.h5"], False),
  ("split ckpt = output", ["split_model.py", "OUT/j.keras", "--out-dir", "OUT", "--hide-name", "j.keras", "--force"], False),
