@@ -9,7 +9,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
-from deepsteg import imageio, samples
+from deepsteg import imageio, samples, zoo
 
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent
 SHARED_DATA = REPOSITORY.parent / "shared" / "data"
@@ -58,13 +58,14 @@ def tiny_models(tmp_path_factory):
 
 
 def _shipped_model_files(name):
-    hide, reveal = REPOSITORY / "checkpoints" / name / "hide.keras", REPOSITORY / "checkpoints" / name / "reveal.keras"
+    entry = zoo.get(name)
+    hide, reveal = entry.path("hide"), entry.path("reveal")
     if not (hide.is_file() and reveal.is_file()):
-        pytest.skip(f"no shipped model in checkpoints/{name}/")
+        pytest.skip(f"no shipped model in {entry.folder}")
     return {"name": name, "hide": hide, "reveal": reveal}
 
 
-@pytest.fixture(scope="session", params=["default", "fast"])
+@pytest.fixture(scope="session", params=zoo.names())
 def shipped_models(request):
     """Each shipped model's split networks in turn (``name``, ``hide``, ``reveal``; skips a model
     whose files are not in checkpoints/NAME/)."""

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from deepsteg import inference
+from deepsteg import inference, zoo
 from models import PRESETS, DepthToSpace, QuantizeToLevels, SpaceToDepth, build_steg_model, get_preset, size_multiple, split_steg_model
 
 
@@ -222,13 +222,12 @@ def test_flops_per_pixel_counts_every_convolution_at_its_resolution():
     assert expected > 0 and flops_per_pixel(split_steg_model(model)[1]) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("name", ["default", "fast"])
+@pytest.mark.parametrize("name", zoo.names())
 def test_a_shipped_model_is_what_its_registry_entry_says(name):
     """Its files are there, its networks have the entry's preset size and cost, and the entry's
     quality is the one its eval.json and eval_key32.json measured."""
     import json
 
-    from deepsteg import zoo
     from models import flops_per_pixel
 
     entry = zoo.get(name)
@@ -248,8 +247,6 @@ def test_a_shipped_model_is_what_its_registry_entry_says(name):
 
 
 def test_shipped_models_are_chosen_by_name():
-    from deepsteg import zoo
-
     assert zoo.resolve("default", "hide") == zoo.CHECKPOINTS / "default" / "hide.keras"
     assert zoo.resolve("some/net.keras", "reveal") == pathlib.Path("some/net.keras")
     with pytest.raises(ValueError, match="default"):
