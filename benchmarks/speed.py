@@ -38,14 +38,9 @@ def main(argv):
     args = parse_args(argv)
     folder = args.photos
     if folder is None:
-        import shutil
-        import tempfile
-
         from deepsteg import samples
 
-        folder = pathlib.Path(tempfile.mkdtemp(prefix="speed-photos-"))
-        for path in samples.skimage_photos():
-            shutil.copy(path, folder)
+        folder = samples.skimage_photo_folder()
     from deepsteg.training import global_dtype_policy
 
     with global_dtype_policy(args.dtype_policy):

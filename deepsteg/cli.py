@@ -74,9 +74,15 @@ def add_batch_flag(parser, default=8):
     parser.add_argument("--batch-size", type=int, default=default, help="frames or images per network call")
 
 
+def add_video_batch_flag(parser):
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="frames per network call (default: from the frame size, at most 8 and 921,600 pixels together: "
+                             "4 at 640x360, 1 at 1280x720 and above; keeps memory bounded)")
+
+
 def add_video_flags(parser):
     parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames (default: all)")
-    add_batch_flag(parser)
+    add_video_batch_flag(parser)
 
 
 def add_video_output_flags(parser, measured: str):

@@ -51,17 +51,26 @@ class PairDataset(keras.utils.PyDataset):
         cache: keep every decoded photo in memory after its first use (about 0.5 GB for
             ``../shared/data/images/train``), so that a fast accelerator is not kept waiting on
             JPEG decoding; batches are the same either way.
+        shard: ``(index, count)``: this process's share of a run over ``count`` processes
+            (:mod:`deepsteg.distribute`): ``batch_size`` is then the global batch, and this
+            dataset gives its own ``batch_size / count`` pairs of each step, drawn from a stream
+            of its own. ``(0, 1)``: the whole batch.
         **kwargs: forwarded to ``keras.utils.PyDataset`` (workers, use_multiprocessing).
     """
 
-    def __init__(self, folders, image_size=64, batch_size=8, steps=100, augment=True, seed=0, scrambler=None, cache=False, **kwargs):
+    def __init__(self, folders, image_size=64, batch_size=8, steps=100, augment=True, seed=0, scrambler=None, cache=False,
+                 shard=(0, 1), **kwargs):
         super().__init__(**kwargs)
+        shard_index, shard_count = shard
+        if shard_count < 1 or not 0 <= shard_index < shard_count or batch_size % shard_count:
+            raise ValueError(f"shard {shard_index} of {shard_count} does not split a batch of {batch_size}")
+        self.shard = (int(shard_index), int(shard_count))
         self.files = list_images(folders)
         if len(self.files) < 2:
             raise ValueError("need at least two images to make secret/cover pairs")
         if image_size < 8 or batch_size < 1 or steps < 1:
             raise ValueError("image_size must be >= 8, batch_size and steps >= 1")
-        self.image_size, self.batch_size, self.steps = image_size, batch_size, steps
+        self.image_size, self.batch_size, self.steps = image_size, batch_size // shard_count, steps
         self.augment, self.seed, self.scrambler = augment, seed, scrambler
         self.epoch = 0
         self.cache = {} if cache else None
@@ -103,7 +112,8 @@ class PairDataset(keras.utils.PyDataset):
         if index >= self.steps:
             raise IndexError(index)
         epoch = self.epoch if self.augment else 0
-        rng = np.random.default_rng([self.seed, epoch, index])
+        stream = [self.seed, epoch, index] + ([self.shard[0]] if self.shard[1] > 1 else [])
+        rng = np.random.default_rng(stream)
         count = len(self.files)
         secrets, covers = [], []
         for item in range(self.batch_size):

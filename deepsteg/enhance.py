@@ -142,3 +142,30 @@ def enhance_frames(frames, settings: EnhanceSettings = EnhanceSettings()):
     while next_index < first_index + len(held):
         yield _sharpen(_denoise_in_window(held, next_index - first_index, settings), settings)
         next_index += 1
+
+
+def enhance_image_file(input_path, output, settings: EnhanceSettings = STILL_IMAGE_SETTINGS, original=None, force: bool = False) -> list:
+    """Enhances an image file into a lossless image file (``enhance.py`` and the web app).
+
+    Args:
+        original: optional original secret; the row then holds ``before_*`` and ``after_*``
+            PSNR/SSIM against it (resized to the image's size).
+
+    Returns:
+        one row (a list, like :func:`deepsteg.videosteg.enhance_video`'s).
+    """
+    from deepsteg import imageio, metrics
+
+    imageio.check_lossless_image_path(output)
+    image = imageio.read_image(input_path)
+    reference = None
+    if original is not None:
+        reference = imageio.resize_to(imageio.read_image(original), *image.shape[:2])
+        metrics.check_ssim_size(*image.shape[:2], f"the image {input_path}")
+    enhanced = enhance(image, settings)
+    row = {"frame": 0}
+    if reference is not None:
+        row.update(before_psnr=metrics.psnr(reference, image), before_ssim=metrics.ssim(reference, image),
+                   after_psnr=metrics.psnr(reference, enhanced), after_ssim=metrics.ssim(reference, enhanced))
+    imageio.write_image(output, enhanced, force=force)
+    return [row]

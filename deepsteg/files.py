@@ -223,3 +223,19 @@ def write_bytes(path, data: bytes, force: bool = False) -> pathlib.Path:
 def write_text(path, text: str, force: bool = False) -> pathlib.Path:
     """Writes UTF-8 ``text`` to ``path`` through a checked temporary file."""
     return write_bytes(path, text.encode("utf-8"), force)
+
+
+class CommitOnExit:
+    """The context-manager protocol of an object with ``close()`` (finish and keep the result) and
+    ``abort()`` (drop everything): leaving the ``with`` block normally closes, leaving it on an
+    exception aborts and lets the exception go on."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            self.abort()
+            return False
+        self.close()
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 
 from deepsteg.metrics import to_uint8
@@ -15,15 +17,23 @@ def load_network(path, role: str, engine: str = "keras", precision: str = "auto"
     ``precision`` choose what runs it (:func:`deepsteg.engines.compile_network`; the scripts'
     ``--engine auto`` picks OpenVINO where it can).
 
+    An OpenVINO network converted before is loaded from the cache alone, without TensorFlow or
+    Keras (:func:`deepsteg.engines.load_cached`): a script then starts in about a second.
+
     Raises:
         ValueError: for a missing or unreadable file, or a model of the wrong kind.
     """
+    from deepsteg import engines, zoo
+
+    path = zoo.resolve(path, role)
+    chosen, chosen_precision = engines.resolve(engine, precision)
+    if chosen == "openvino" and pathlib.Path(path).is_file():
+        cached = engines.load_cached(path, role, chosen_precision)
+        if cached is not None:
+            return cached
     from deepsteg.training import load_model
     from models import split_steg_model
 
-    from deepsteg import zoo
-
-    path = zoo.resolve(path, role)
     model = load_model(path, compile=False)
     if model.name == "steganography" or len(model.outputs) == 2:
         hide_network, reveal_network = split_steg_model(model)
@@ -32,9 +42,19 @@ def load_network(path, role: str, engine: str = "keras", precision: str = "auto"
     if len(model.inputs) != expected_inputs or len(model.outputs) != 1:
         raise ValueError(f"{path} is not a {role} network ({len(model.inputs)} inputs, {len(model.outputs)} outputs; "
                          f"a {role} network has {expected_inputs} input(s) and 1 output)")
-    from deepsteg.engines import compile_network
+    return engines.compile_network(model, engine, precision, source=path, role=role)
 
-    return compile_network(model, engine, precision)
+
+def fingerprint(network) -> str | None:
+    """Which trained model ``network`` belongs to (:func:`models.model_fingerprint`); an OpenVINO
+    network knows it without its Keras model."""
+    from deepsteg.engines import OpenVinoNetwork
+
+    if isinstance(network, OpenVinoNetwork):
+        return network.fingerprint
+    from models import model_fingerprint
+
+    return model_fingerprint(network)
 
 
 def _as_float(images: np.ndarray) -> np.ndarray:
@@ -54,9 +74,14 @@ def container_size(network, height: int, width: int) -> tuple[int, int]:
     the error of the rest). The receiver crops the revealed secret back (the container's record
     says to what size).
     """
-    from models import size_multiple
+    from deepsteg.engines import OpenVinoNetwork
 
-    multiple = size_multiple(network)
+    if isinstance(network, OpenVinoNetwork):
+        multiple = network.size_multiple
+    else:
+        from models import size_multiple
+
+        multiple = size_multiple(network)
     return height + (-height % multiple), width + (-width % multiple)
 
 

@@ -47,6 +47,25 @@ def plot_per_frame(path, rows: list[dict], title: str, force: bool = False) -> p
     return _save_figure(figure, (psnr_axis, ssim_axis), "frame", path, force)
 
 
+def plot_error_histogram(path, reference, test, title: str, force: bool = False) -> pathlib.Path:
+    """Plots the histogram of pixel errors ``test - reference`` (0-255, log counts) to a PNG:
+    the video paper's graph of the noise between originals and outputs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    path = check_output_path(path, force)
+    errors = np.asarray(test, dtype=np.int16) - np.asarray(reference, dtype=np.int16)
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    axis.hist(errors.ravel(), bins=np.arange(-20.5, 21.5), log=True, color="tab:blue")
+    axis.set_xlabel("pixel error (0-255)")
+    axis.set_ylabel("pixels")
+    axis.set_title(f"{title}: mean |error| {np.abs(errors).mean():.2f}, max {np.abs(errors).max()}")
+    return save_figure(figure, path, force)
+
+
 def save_figure(figure, path, force: bool = False) -> pathlib.Path:
     """Saves a matplotlib figure as PNG through a checked temporary file, and closes it."""
     import matplotlib.pyplot as plt

@@ -36,3 +36,16 @@ def skimage_photos(names=SKIMAGE_PHOTOS) -> list[pathlib.Path]:
     if len(paths) < 2:
         raise ValueError(f"scikit-image sample photos not found in {folder}")
     return paths
+
+
+def skimage_photo_folder(folder=None) -> pathlib.Path:
+    """A folder holding copies of :func:`skimage_photos` alone (scikit-image's data folder also
+    has multi-page TIFFs and masks), for the training pipeline; a new temporary one by default."""
+    import shutil
+    import tempfile
+
+    folder = pathlib.Path(folder or tempfile.mkdtemp(prefix="skimage-photos-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in skimage_photos():
+        shutil.copy(path, folder / path.name)
+    return folder

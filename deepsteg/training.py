@@ -12,7 +12,7 @@ import time
 import keras
 import numpy as np
 
-from deepsteg import metrics
+from deepsteg import losses, metrics
 from deepsteg.files import place, temporary_sibling, write_text
 from deepsteg.imageio import write_image
 from models import build_steg_model
@@ -72,12 +72,12 @@ def fit_schedule(model: keras.Model, kind: str, learning_rate: float, total_step
 
 def psnr_metric():
     """Mean PSNR (dB) over batches, logged as ``*_psnr`` (float tensors: indicative only)."""
-    return keras.metrics.MeanMetricWrapper(metrics.psnr_tensor, name="psnr")
+    return keras.metrics.MeanMetricWrapper(losses.psnr_tensor, name="psnr")
 
 
 def ssim_metric():
     """Mean SSIM over batches, logged as ``*_ssim`` (float tensors: indicative only)."""
-    return keras.metrics.MeanMetricWrapper(metrics.ssim_tensor, name="ssim")
+    return keras.metrics.MeanMetricWrapper(losses.ssim_tensor, name="ssim")
 
 
 def default_jit_compile():
@@ -92,9 +92,9 @@ def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=No
 
     Args:
         ssim_weight: when positive, each term becomes ``MSE + ssim_weight * (1 - SSIM)``
-            (:class:`deepsteg.metrics.MseSsimLoss`), the SSIM term of the original to-do list.
+            (:class:`deepsteg.losses.MseSsimLoss`), the SSIM term of the original to-do list.
         edge_weight: extra weight of the secret's squared errors on its outer two rows and
-            columns (:class:`deepsteg.metrics.MseSsimLoss`), so that the revealed secret's edges
+            columns (:class:`deepsteg.losses.MseSsimLoss`), so that the revealed secret's edges
             are not worse than the rest.
         clip_norm: when given, gradients are scaled down to this global L2 norm before each Adam
             step (Pascanu et al. 2013), a guard against the rare huge gradients that can start a
@@ -106,8 +106,8 @@ def compile_model(model: keras.Model, beta: float, learning_rate, jit_compile=No
         raise ValueError(f"beta must be positive, got {beta}")
     if clip_norm is not None and clip_norm <= 0:
         raise ValueError(f"clip_norm must be positive, got {clip_norm}")
-    cover_loss = metrics.MseSsimLoss(ssim_weight) if ssim_weight else "mse"
-    secret_loss = metrics.MseSsimLoss(ssim_weight, edge_weight) if ssim_weight or edge_weight else "mse"
+    cover_loss = losses.MseSsimLoss(ssim_weight) if ssim_weight else "mse"
+    secret_loss = losses.MseSsimLoss(ssim_weight, edge_weight) if ssim_weight or edge_weight else "mse"
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm),
         loss={"container": cover_loss, "revealed": secret_loss},

@@ -1,14 +1,17 @@
 """Video reading and lossless writing with PyAV (FFmpeg), streamed frame by frame.
 
 Frames are RGB uint8 arrays (H, W, 3). Writers use only codecs that store 8-bit RGB exactly and
-prove it: every written frame's digest is compared with the file read back before the temporary
-file is renamed into place. Frame counts are always counted by decoding, never taken from headers.
+prove it before the temporary file is renamed into place: every encoded packet is decoded as it is
+written and compared with the frame's digest, and the finished file is read back and its packets
+compared with those (or, for MP4, whose muxer rewrites H.264 packets, every frame decoded from the
+file again). Frame counts are always counted by decoding, never taken from headers.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fractions
+import hashlib
 import pathlib
 import re
 
@@ -16,7 +19,7 @@ import av
 import numpy as np
 
 from deepsteg import record as records
-from deepsteg.files import check_output_path, place, sync_file, temporary_sibling
+from deepsteg.files import CommitOnExit, check_output_path, place, sync_file, temporary_sibling
 
 # Codec per output extension: (encoder, pixel format, options). All store 8-bit RGB bit-exactly.
 LOSSLESS_CODECS = {
@@ -26,6 +29,10 @@ LOSSLESS_CODECS = {
     "png": ("png", "rgb24", {}),
 }
 CODEC_FOR_EXTENSION = {".mkv": "ffv1", ".avi": "huffyuv", ".mp4": "x264rgb", ".mov": "png"}
+# Codecs whose packets the muxers store unchanged: their files are checked packet by packet against
+# the packets decoded while writing. The others (H.264 in MP4 is rewritten from Annex B to AVCC)
+# are checked by decoding the finished file again.
+PACKETS_STORED_VERBATIM = ("ffv1", "huffyuv", "png")
 # Decoders and pixel formats that can hold a container exactly (RGB, no chroma subsampling).
 LOSSLESS_DECODERS = {"ffv1", "huffyuv", "ffvhuff", "png", "rawvideo", "utvideo", "magicyuv", "h264", "qtrle", "zlib", "apng"}
 RGB_PIXEL_FORMATS = ("rgb", "bgr", "gbr", "0rgb", "0bgr", "argb", "abgr", "rgba", "bgra", "pal8")
@@ -201,7 +208,7 @@ def codec_for_path(path, codec: str | None = None) -> str:
     return CODEC_FOR_EXTENSION[extension]
 
 
-class LosslessVideoWriter:
+class LosslessVideoWriter(CommitOnExit):
     """Writes RGB frames with a lossless codec into a temporary file; :meth:`close` reads the file
     back, checks every frame is bit-exact, flushes it to disk and only then gives it the name
     ``path`` (:func:`deepsteg.files.place`: never replacing a file without ``force``).
@@ -229,6 +236,10 @@ class LosslessVideoWriter:
         self.temporary = temporary_sibling(self.path)
         self._temporaries = [self.temporary]
         self.digests: list[str] = []
+        self._check_packets = verify and self.codec in PACKETS_STORED_VERBATIM
+        self._packet_digests: list[str] = []
+        self._decoder = None
+        self._decoded = 0
         self._output = None
         self._stream = None
         self._audio = None
@@ -256,9 +267,32 @@ class LosslessVideoWriter:
         video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
         video_frame.pts = len(self.digests)
         video_frame.time_base = 1 / self.fps
-        for packet in self._stream.encode(video_frame):
-            self._output.mux(packet)
         self.digests.append(records.frame_digest(frame) if self.verify or self.record is not None else "")
+        for packet in self._stream.encode(video_frame):
+            self._mux_video(packet)
+
+    def _mux_video(self, packet):
+        """Muxes one encoded packet; when verifying packet by packet, decodes it first and checks
+        the frames it gives against their digests, and keeps a digest of its bytes."""
+        if self._check_packets:
+            data = bytes(packet)
+            if data:
+                self._packet_digests.append(hashlib.blake2b(data, digest_size=8).hexdigest())
+            if self._decoder is None:
+                encoder = self._stream.codec_context
+                self._decoder = av.CodecContext.create(encoder.name, "r")
+                self._decoder.width, self._decoder.height, self._decoder.pix_fmt = encoder.width, encoder.height, encoder.pix_fmt
+                if encoder.extradata:
+                    self._decoder.extradata = encoder.extradata
+            for decoded in self._decoder.decode(packet):
+                self._check_decoded(decoded)
+        self._output.mux(packet)
+
+    def _check_decoded(self, decoded):
+        index = self._decoded
+        if index >= len(self.digests) or records.frame_digest(decoded.to_ndarray(format="rgb24")) != self.digests[index]:
+            raise ValueError(f"{self.codec} did not store frame {index} bit-exactly; nothing was written to {self.path}")
+        self._decoded += 1
 
     def _add_audio_stream(self):
         """Adds the audio stream of ``audio_from`` (must happen before the first packet)."""
@@ -306,7 +340,12 @@ class LosslessVideoWriter:
             if self._output is None:
                 raise ValueError("no frame was written")
             for packet in self._stream.encode(None):
-                self._output.mux(packet)
+                self._mux_video(packet)
+            if self._decoder is not None:
+                for decoded in self._decoder.decode(None):
+                    self._check_decoded(decoded)
+            if self._check_packets and self._decoded != len(self.digests):
+                raise ValueError(f"{self.codec} gave back {self._decoded} of {len(self.digests)} frames; nothing was written to {self.path}")
             self._copy_audio()
             self._output.close()
             self._output = None
@@ -350,6 +389,17 @@ class LosslessVideoWriter:
         return target
 
     def _verify(self, path):
+        """Reads ``path`` back: its video packets must be those checked while writing (codecs in
+        :data:`PACKETS_STORED_VERBATIM`), or else every frame decoded from it must match its digest."""
+        if self._check_packets:
+            with av.open(str(path)) as container:
+                stored = [hashlib.blake2b(bytes(packet), digest_size=8).hexdigest()
+                          for packet in container.demux(container.streams.video[0]) if packet.size]
+            if stored != self._packet_digests:
+                index = next((i for i, (a, b) in enumerate(zip(stored, self._packet_digests)) if a != b), min(len(stored), len(self._packet_digests)))
+                raise ValueError(f"{self.codec} did not store frame {index} bit-exactly (read back {len(stored)} of "
+                                 f"{len(self._packet_digests)} packets); nothing was written to {self.path}")
+            return
         count = 0
         for index, frame in enumerate(read_frames(path)):
             if index >= len(self.digests) or records.frame_digest(frame) != self.digests[index]:
@@ -372,12 +422,3 @@ class LosslessVideoWriter:
         for temporary in self._temporaries:
             temporary.unlink(missing_ok=True)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        if kind is not None:
-            self.abort()
-            return False
-        self.close()
-        return False

@@ -1,25 +1,47 @@
 """Hiding a secret video in a cover video and revealing it, streamed in batches of frames.
 
-Memory stays constant with video length: frames are decoded, processed and encoded one batch at
-a time. Every frame is kept (the last partial batch included); the container has the cover's
-resolution and frame rate and is written with a lossless codec proven bit-exact by reading back.
+Memory stays constant with video length: frames are decoded, processed and encoded a few batches
+at a time, the three stages overlapping (:mod:`deepsteg.pipeline`). Every frame is kept (the last
+partial batch included); the container has the cover's resolution and frame rate and is written
+with a lossless codec proven bit-exact by reading back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import time
 
 import numpy as np
 from tqdm import tqdm
 
-from deepsteg import cipher, inference, metrics, videoio
+from deepsteg import cipher, inference, metrics, pipeline, videoio
 from deepsteg import record as records
 from deepsteg.imageio import resize_to
 
 
 def _progress(description, max_frames):
     return tqdm(total=max_frames, unit="frame", desc=description, disable=None, dynamic_ncols=True)
+
+
+PIXELS_PER_BATCH = 640 * 360 * 4  # frames per network call at most this many pixels together (memory)
+QUEUE_BATCHES = 2  # batches decoded ahead of the network, and waiting for the encoder
+
+
+def batch_size_for(height: int, width: int, requested: int | None = None) -> int:
+    """Frames per network call: ``requested``, or as many as fit in :data:`PIXELS_PER_BATCH`
+    (at most 8; one for frames of 1280x720 and more), which bounds memory at every frame size."""
+    if requested is not None:
+        return int(requested)
+    return max(1, min(8, PIXELS_PER_BATCH // max(1, height * width)))
+
+
+def _measured(index: int, prefix: str, reference, frame, ssim: bool) -> dict:
+    """A per-frame row: ``<prefix>_psnr`` and, if ``ssim``, ``<prefix>_ssim`` of ``frame``."""
+    row = {"frame": index, f"{prefix}_psnr": metrics.psnr(reference, frame)}
+    if ssim:
+        row[f"{prefix}_ssim"] = metrics.ssim(reference, frame)
+    return row
 
 
 def _paired(secret_frames, cover_frames):
@@ -40,48 +62,68 @@ def _paired(secret_frames, cover_frames):
     return generator(), state
 
 
-def hide_video(hide_network, secret_path, cover_path, output, key=None, block_size=cipher.DEFAULT_BLOCK_SIZE, batch_size=8, max_frames=None,
-               codec=None, force=False, copy_audio=True, measure=True):
+def hide_video(hide_network, secret_path, cover_path, output, key=None, block_size=cipher.DEFAULT_BLOCK_SIZE, batch_size=None,
+               max_frames=None, codec=None, force=False, copy_audio=True, measure=True, ssim=False, on_progress=None):
     """Hides every frame of ``secret_path`` in the matching frame of ``cover_path``.
 
     The container has the cover's frame rate and size (one mirrored row or column more where a
     side is odd, :func:`deepsteg.inference.container_size`) and carries a record
     (:mod:`deepsteg.record`): the model's fingerprint, whether a key was used, the block size,
-    the secret's size and a digest of every frame.
+    the secret's size and a digest of every frame. Decoding, the network and encoding run at the
+    same time (:mod:`deepsteg.pipeline`).
+
+    Args:
+        batch_size: frames per network call (None: :func:`batch_size_for` the cover's size).
+        measure: per-frame cover PSNR in the rows.
+        ssim: per-frame cover SSIM as well (costs about a third of a small network's time).
+        on_progress: called with the number of frames handed to the network so far, after each
+            batch; an exception it raises stops the job (nothing is written).
 
     Returns:
-        dict with ``frames``, ``rows`` (per-frame cover PSNR/SSIM), ``ended`` (which input ran out
-        first), ``seconds``, the cover and secret sizes and the ``container_size`` (width, height).
+        dict with ``frames``, ``rows`` (per-frame cover PSNR, and SSIM if asked), ``ended`` (which
+        input ran out first), ``seconds``, the cover and secret sizes and the ``container_size``
+        (width, height).
     """
     cover_info = videoio.probe(cover_path)
     secret_info = videoio.probe(secret_path)
-    if measure:
+    if measure and ssim:
         metrics.check_ssim_size(cover_info.height, cover_info.width, f"the cover {cover_path}")
     scrambler = cipher.BlockScrambler(key, block_size) if key else None
-    from models import model_fingerprint
-
-    record = records.Record(model=model_fingerprint(hide_network), block_size=int(block_size), keyed=bool(key),
+    batch_size = batch_size_for(cover_info.height, cover_info.width, batch_size)
+    record = records.Record(model=inference.fingerprint(hide_network), block_size=int(block_size), keyed=bool(key),
                             width=cover_info.width, height=cover_info.height)
     rows = []
-    start = time.perf_counter()
     pairs, state = _paired(videoio.read_frames(secret_path, max_frames), videoio.read_frames(cover_path, max_frames))
-    with videoio.LosslessVideoWriter(output, cover_info.fps, codec=codec, force=force,
-                                     audio_from=cover_path if copy_audio else None, record=record) as writer, \
-            _progress("hiding", max_frames) as progress:
+
+    def prepared():  # in the decoding thread
+        first = 0
         for batch in videoio.batched(pairs, batch_size):
-            first = len(rows)
             secrets = np.stack([resize_to(secret, cover_info.height, cover_info.width) for secret, _ in batch])
-            covers = np.stack([cover for _, cover in batch])
             if scrambler is not None:
                 secrets = np.stack([scrambler.scramble(frame, first + offset) for offset, frame in enumerate(secrets)])
+            yield secrets, np.stack([cover for _, cover in batch])
+            first += len(batch)
+
+    def encode(item):  # in the encoding thread
+        covers, containers = item
+        for cover, container in zip(covers, containers):
+            writer.write(container)
+            rows.append(_measured(len(rows), "cover", cover, container, ssim) if measure else {"frame": len(rows)})
+        progress.update(len(containers))
+
+    start = time.perf_counter()
+    with videoio.LosslessVideoWriter(output, cover_info.fps, codec=codec, force=force,
+                                     audio_from=cover_path if copy_audio else None, record=record) as writer, \
+            _progress("hiding", max_frames) as progress, \
+            pipeline.Prefetch(prepared(), QUEUE_BATCHES, "decode") as batches, \
+            pipeline.Worker(encode, QUEUE_BATCHES, "encode") as encoder:
+        done = 0
+        for secrets, covers in batches:
             containers = inference.hide(hide_network, secrets, covers)
-            for offset, (cover, container) in enumerate(zip(inference.padded_cover(hide_network, covers), containers)):
-                writer.write(container)
-                row = {"frame": first + offset}
-                if measure:
-                    row.update(cover_psnr=metrics.psnr(cover, container), cover_ssim=metrics.ssim(cover, container))
-                rows.append(row)
-            progress.update(len(batch))
+            encoder.submit((inference.padded_cover(hide_network, covers), containers))
+            done += len(containers)
+            if on_progress is not None:
+                on_progress(done)
     return {"frames": len(rows), "rows": rows, "ended": state["ended"], "seconds": time.perf_counter() - start,
             "cover": cover_info, "secret": secret_info, "container_size": (writer.shape[1], writer.shape[0])}
 
@@ -91,20 +133,25 @@ def _original_too_short(original, count):
                       f"the container was made from")
 
 
-def reveal_video(reveal_network, stego_path, output, key=None, block_size=None, batch_size=8, max_frames=None, codec=None,
-                 force=False, original=None, checks=True):
+def reveal_video(reveal_network, stego_path, output, key=None, block_size=None, batch_size=None, max_frames=None, codec=None,
+                 force=False, original=None, checks=True, ssim=True, on_progress=None):
     """Reveals the secret of every frame of a lossless container video.
 
     Before anything is written, the container's record (:mod:`deepsteg.record`) is checked
     against the reveal network, the key and the block size, and every decoded frame against its
-    digest; the revealed frames are cropped to the secret's size the record gives.
+    digest; the revealed frames are cropped to the secret's size the record gives. Decoding, the
+    network and encoding run at the same time (:mod:`deepsteg.pipeline`).
 
     Args:
         block_size: the block size of the scrambling; None: the record's (or the default).
-        original: optional path of the original secret video, for per-frame secret PSNR/SSIM
-            (resized to the secret's size, as the sender did); it must be as long as the reveal.
+        batch_size: frames per network call (None: :func:`batch_size_for` the container's size).
+        original: optional path of the original secret video, for per-frame secret PSNR (and
+            SSIM, see ``ssim``), resized to the secret's size as the sender did; it must be as
+            long as the reveal.
         checks: refuse a lossy, edited or foreign container, and refuse to write when the first
             frames still look scrambled (wrong or missing key). False reveals whatever is there.
+        ssim: per-frame SSIM as well as PSNR when ``original`` is given.
+        on_progress: as for :func:`hide_video`.
 
     Returns:
         dict with ``frames``, ``rows``, ``seconds``, ``stego`` (the container's
@@ -114,8 +161,6 @@ def reveal_video(reveal_network, stego_path, output, key=None, block_size=None, 
         ValueError: for a lossy, edited or foreign container, a wrong or missing key, or an
             ``original`` shorter than the reveal (see ``checks``).
     """
-    from models import model_fingerprint
-
     info = videoio.probe(stego_path)
     if checks and not info.lossless_rgb:
         kind = f"{info.codec} {info.pixel_format}" + (f" ({info.x264_rate_control})" if info.x264_rate_control else "")
@@ -128,50 +173,69 @@ def reveal_video(reveal_network, stego_path, output, key=None, block_size=None, 
         if checks:
             raise
     if checks:
-        block_size = records.check_reveal_settings(record, model_fingerprint(reveal_network), key, block_size, cipher.DEFAULT_BLOCK_SIZE)
+        block_size = records.check_reveal_settings(record, inference.fingerprint(reveal_network), key, block_size, cipher.DEFAULT_BLOCK_SIZE)
     else:
         block_size = block_size or (record.block_size if record is not None else cipher.DEFAULT_BLOCK_SIZE)
     size = (record.height, record.width) if record is not None and record.width <= info.width and record.height <= info.height else None
     height, width = size or (info.height, info.width)
     checker = records.FrameChecker(record if checks else None, pathlib.Path(stego_path).name)
     if original is not None:
-        metrics.check_ssim_size(height, width, "the revealed secret")
+        if ssim:
+            metrics.check_ssim_size(height, width, "the revealed secret")
         if checks and record is not None:
             needed = record.frames if max_frames is None else min(max_frames, record.frames)
             available = sum(1 for _ in videoio.read_frames(original, needed))
             if available < needed:
                 raise _original_too_short(original, available)
     scrambler = cipher.BlockScrambler(key, block_size) if key else None
-    original_frames = videoio.read_frames(original, max_frames) if original is not None else None
+    batch_size = batch_size_for(info.height, info.width, batch_size)
     rows = []
-    start = time.perf_counter()
-    with videoio.LosslessVideoWriter(output, info.fps, codec=codec, force=force) as writer, \
-            _progress("revealing", max_frames) as progress:
+
+    def checked():  # in the decoding thread
         for batch in videoio.batched(videoio.read_frames(stego_path, max_frames), batch_size):
             for frame in batch:
                 checker.check(frame)
-            first = len(rows)
-            revealed = inference.reveal(reveal_network, np.stack(batch), size=size)
+            yield np.stack(batch)
+
+    def originals():  # in a thread of its own
+        for frame in videoio.read_frames(original, max_frames):
+            yield resize_to(frame, height, width)
+
+    def encode(item):  # in the encoding thread
+        first, revealed = item
+        if scrambler is not None:
+            revealed = [scrambler.unscramble(frame, first + offset) for offset, frame in enumerate(revealed)]
+        for frame in revealed:
+            writer.write(frame)
+            reference = next(references, None) if references is not None else None
+            if references is not None and reference is None:
+                raise _original_too_short(original, len(rows))
+            rows.append(_measured(len(rows), "secret", reference, frame, ssim) if reference is not None else {"frame": len(rows)})
+        progress.update(len(revealed))
+
+    start = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(videoio.LosslessVideoWriter(output, info.fps, codec=codec, force=force))
+        progress = stack.enter_context(_progress("revealing", max_frames))
+        batches = stack.enter_context(pipeline.Prefetch(checked(), QUEUE_BATCHES, "decode"))
+        references = iter(stack.enter_context(pipeline.Prefetch(originals(), QUEUE_BATCHES * batch_size, "original"))) \
+            if original is not None else None
+        encoder = stack.enter_context(pipeline.Worker(encode, QUEUE_BATCHES, "encode"))
+        first = 0
+        for containers in batches:
+            revealed = inference.reveal(reveal_network, containers, size=size)
             if first == 0 and checks:
                 cipher.check_unscrambled(revealed, scrambler, block_size)
-            if scrambler is not None:
-                revealed = np.stack([scrambler.unscramble(frame, first + offset) for offset, frame in enumerate(revealed)])
-            for offset, frame in enumerate(revealed):
-                writer.write(frame)
-                row = {"frame": first + offset}
-                if original_frames is not None:
-                    reference = next(original_frames, None)
-                    if reference is None:
-                        raise _original_too_short(original, first + offset)
-                    reference = resize_to(reference, height, width)
-                    row.update(secret_psnr=metrics.psnr(reference, frame), secret_ssim=metrics.ssim(reference, frame))
-                rows.append(row)
-            progress.update(len(batch))
+            encoder.submit((first, revealed))
+            first += len(revealed)
+            if on_progress is not None:
+                on_progress(first)
+        encoder.close()
         checker.finish(max_frames)
     return {"frames": len(rows), "rows": rows, "seconds": time.perf_counter() - start, "stego": info, "record": record}
 
 
-def enhance_video(input_path, output, settings=None, original=None, max_frames=None, force=False):
+def enhance_video(input_path, output, settings=None, original=None, max_frames=None, force=False, on_progress=None):
     """Enhances every frame of a (revealed) video into a lossless video.
 
     Args:
@@ -179,6 +243,8 @@ def enhance_video(input_path, output, settings=None, original=None, max_frames=N
             non-local means over 5 frames, no sharpening).
         original: optional original secret video; rows then hold ``before_*`` and ``after_*``
             PSNR/SSIM against it (resized to the frames' size).
+        on_progress: called with the number of frames written so far; an exception it raises
+            stops the job (nothing is written).
 
     Returns:
         per-frame rows.
@@ -214,6 +280,8 @@ def enhance_video(input_path, output, settings=None, original=None, max_frames=N
                            after_psnr=metrics.psnr(reference, enhanced), after_ssim=metrics.ssim(reference, enhanced))
             rows.append(row)
             progress.update(1)
+            if on_progress is not None:
+                on_progress(index + 1)
     return rows
 
 
@@ -223,6 +291,7 @@ def format_summary(result, prefix):
     line = f"{result['frames']} frames in {result['seconds']:.1f} s ({result['frames'] / max(result['seconds'], 1e-9):.2f} frames/s)"
     if rows and f"{prefix}_psnr" in rows[0]:
         stats = metrics.summarize(rows, prefix)
-        line += (f"; {prefix} PSNR mean {stats[f'{prefix}_psnr']:.2f} dB (min {stats[f'{prefix}_psnr_min']:.2f}), "
-                 f"SSIM mean {stats[f'{prefix}_ssim']:.4f} (min {stats[f'{prefix}_ssim_min']:.4f})")
+        line += f"; {prefix} PSNR mean {stats[f'{prefix}_psnr']:.2f} dB (min {stats[f'{prefix}_psnr_min']:.2f})"
+        if f"{prefix}_ssim" in stats:
+            line += f", SSIM mean {stats[f'{prefix}_ssim']:.4f} (min {stats[f'{prefix}_ssim_min']:.4f})"
     return line

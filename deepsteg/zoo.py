@@ -118,7 +118,8 @@ def resolve(model, role: str) -> pathlib.Path:
     """What ``--model`` names: a shipped model's file for ``role``, or the path given.
 
     Raises:
-        ValueError: for a shipped model whose file is missing.
+        ValueError: for a shipped model whose file is missing, or a name that is neither a shipped
+            model nor a file.
     """
     text = str(model)
     if text in SHIPPED:
@@ -126,4 +127,7 @@ def resolve(model, role: str) -> pathlib.Path:
         if not path.is_file():
             raise ValueError(f"the {text!r} model's {path.name} is missing from {path.parent} (a partial checkout?)")
         return path
-    return pathlib.Path(model)
+    path = pathlib.Path(model)
+    if not path.suffix and not path.exists():
+        raise ValueError(f"unknown model {text!r}: give a shipped model ({', '.join(names())}) or the path of a .keras file")
+    return path

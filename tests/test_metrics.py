@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from deepsteg import metrics, imageio
+from deepsteg import imageio, losses, metrics
 
 
 def test_psnr_of_known_error():
@@ -43,7 +43,7 @@ def test_tensor_psnr_matches_numpy_on_same_values():
     a = rng.random((2, 8, 8, 3)).astype(np.float32)
     b = np.clip(a + rng.normal(0, 0.05, a.shape), 0, 1).astype(np.float32)
     expected = 10 * np.log10(1 / np.mean((a - b) ** 2))
-    assert float(metrics.psnr_tensor(a, b)) == pytest.approx(expected, rel=1e-4)
+    assert float(losses.psnr_tensor(a, b)) == pytest.approx(expected, rel=1e-4)
 
 
 def test_tensor_ssim_matches_uint8_ssim_on_a_real_photo(photo_paths):
@@ -51,12 +51,12 @@ def test_tensor_ssim_matches_uint8_ssim_on_a_real_photo(photo_paths):
     rng = np.random.default_rng(2)
     noisy = np.clip(image.astype(int) + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
     batch_true, batch_pred = np.stack([image, image]) / 255.0, np.stack([noisy, image]) / 255.0
-    values = np.asarray(metrics.ssim_tensor(batch_true, batch_pred))
+    values = np.asarray(losses.ssim_tensor(batch_true, batch_pred))
     assert values.shape == (2,)
     assert values[0] == pytest.approx(metrics.ssim(image, noisy), abs=2e-4)
     assert values[0] < 0.95 and values[1] == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError, match="11x11"):
-        metrics.ssim_tensor(batch_true[:, :8, :8], batch_pred[:, :8, :8])
+        losses.ssim_tensor(batch_true[:, :8, :8], batch_pred[:, :8, :8])
 
 
 def test_mse_ssim_loss_adds_the_weighted_ssim_term_and_round_trips():
@@ -66,14 +66,14 @@ def test_mse_ssim_loss_adds_the_weighted_ssim_term_and_round_trips():
     y_true = rng.random((2, 16, 16, 3)).astype(np.float32)
     y_pred = np.clip(y_true + rng.normal(0, 0.05, y_true.shape), 0, 1).astype(np.float32)
     mse = float(np.mean((y_true - y_pred) ** 2))
-    assert float(metrics.MseSsimLoss(0.0)(y_true, y_pred)) == pytest.approx(mse, rel=1e-5)
-    one_minus_ssim = float(np.mean(1 - np.asarray(metrics.ssim_tensor(y_true, y_pred))))
-    loss = metrics.MseSsimLoss(0.5)
+    assert float(losses.MseSsimLoss(0.0)(y_true, y_pred)) == pytest.approx(mse, rel=1e-5)
+    one_minus_ssim = float(np.mean(1 - np.asarray(losses.ssim_tensor(y_true, y_pred))))
+    loss = losses.MseSsimLoss(0.5)
     assert float(loss(y_true, y_pred)) == pytest.approx(mse + 0.5 * one_minus_ssim, rel=1e-4)
     restored = keras.losses.deserialize(keras.losses.serialize(loss))
-    assert isinstance(restored, metrics.MseSsimLoss) and restored.ssim_weight == 0.5
+    assert isinstance(restored, losses.MseSsimLoss) and restored.ssim_weight == 0.5
     with pytest.raises(ValueError, match="ssim_weight"):
-        metrics.MseSsimLoss(-1.0)
+        losses.MseSsimLoss(-1.0)
 
 
 def test_summarize_gives_means_minima_and_count_and_filters_by_prefix():

@@ -51,10 +51,10 @@ def test_train_and_resume(tmp_path, photo_folder, capsys):
     assert "val_container_ssim" in (finetune / "logs" / "training.csv").read_text().splitlines()[0]
     # The SSIM loss term is saved with the model, so a resumed run trains on the same loss.
     train.main(finetune_arguments + ["--epochs", "2", "--resume"])
-    from deepsteg import metrics, training
+    from deepsteg import losses, training
 
     resumed = training.load_model(finetune / "last.keras")
-    assert isinstance(resumed.loss["container"], metrics.MseSsimLoss) and resumed.loss["container"].ssim_weight == 0.01
+    assert isinstance(resumed.loss["container"], losses.MseSsimLoss) and resumed.loss["container"].ssim_weight == 0.01
     # The two runs' logs on one timeline, the fine-tune after its parent (the ablation plot of
     # checkpoints/README.md); SSIM panels appear because the fine-tune logged SSIM.
     from benchmarks import compare_runs

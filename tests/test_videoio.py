@@ -90,3 +90,41 @@ def test_bad_inputs(tmp_path, corrupt_file):
         videoio.probe(corrupt_file("broken.mkv"))
     with pytest.raises(ValueError, match="lossless"):
         videoio.codec_for_path(tmp_path / "out.webm")
+
+
+def test_a_codec_that_changes_frames_is_refused_while_writing(tmp_path, real_frames, monkeypatch):
+    # A lossy codec standing in for a broken lossless one: the packets decoded as they are written
+    # differ from the frames, and nothing is left behind.
+    monkeypatch.setitem(videoio.LOSSLESS_CODECS, "ffv1", ("mpeg4", "yuv420p", {}))
+    path = tmp_path / "lossy.mkv"
+    with pytest.raises(ValueError, match="did not store frame 0 bit-exactly"):
+        with videoio.LosslessVideoWriter(path, 25) as writer:
+            for frame in real_frames[:3]:
+                writer.write(frame)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("extension", [".mkv", ".mp4"])
+def test_a_file_changed_before_it_is_placed_is_refused(tmp_path, real_frames, monkeypatch, extension):
+    # The file read back is not the one whose packets were checked (packet comparison for FFV1,
+    # decoding again for x264rgb in MP4): refused, and the output path stays free.
+    original_remux = videoio.LosslessVideoWriter._remux_with_record
+
+    def remux_then_replace(writer):
+        final = original_remux(writer)
+        other = tmp_path / f"other{extension}"
+        with videoio.LosslessVideoWriter(other, 25) as replacement:
+            for frame in real_frames[:3][::-1]:
+                replacement.write(frame)
+        other.replace(final)
+        return final
+
+    monkeypatch.setattr(videoio.LosslessVideoWriter, "_remux_with_record", remux_then_replace)
+    from deepsteg import record as records
+
+    path = tmp_path / f"changed{extension}"
+    with pytest.raises(ValueError, match="did not store frame 0 bit-exactly"):
+        with videoio.LosslessVideoWriter(path, 25, record=records.Record("m", 32, False, 176, 144)) as writer:
+            for frame in real_frames[:3]:
+                writer.write(frame)
+    assert not path.exists() and not list(tmp_path.iterdir())

@@ -132,6 +132,10 @@ cases = [
  ("demo missing secret", ["demo.py", "--secret", F+"/none.mp4", "--out-dir", "OUT/demo"], False),
  ("demo empty key", ["demo.py", "--key", "", "--out-dir", "OUT/demo"], False),
  ("demo corrupt model", ["demo.py", "--hide-model", F+"/bad.keras", "--out-dir", "OUT/demo"], False),
+ ("app port 0", ["app.py", "--port", "0"], False),
+ ("app unknown model", ["app.py", "--model", "huge"], False),
+ ("app corrupt model", ["app.py", "--model", F+"/bad.keras"], False),
+ ("app frames 0", ["app.py", "--video-frames", "0"], False),
 ]
 def snapshot(folder):
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir" for p in folder.rglob("*")}
@@ -149,20 +153,20 @@ for name, argv, ok in cases:
                           env={k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "DEEPSTEG"))})
     after, after_fx = snapshot(out), snapshot(fx)
     err = done.stderr.strip().splitlines()
-    issues = []
-    if "Traceback" in done.stderr: issues.append("traceback")
-    if ok and done.returncode != 0: issues.append(f"failed: {done.stderr.strip()[-300:]}")
-    if not ok and done.returncode == 0: issues.append("false success")
-    if not ok and (len(err) != 1 or "error:" not in err[0]): issues.append(f"stderr not one error line: {err[-3:]}")
+    faults = []
+    if "Traceback" in done.stderr: faults.append("traceback")
+    if ok and done.returncode != 0: faults.append(f"failed: {done.stderr.strip()[-300:]}")
+    if not ok and done.returncode == 0: faults.append("false success")
+    if not ok and (len(err) != 1 or "error:" not in err[0]): faults.append(f"stderr not one error line: {err[-3:]}")
     changed = [k for k in before if before[k] != after.get(k)]
-    if changed: issues.append(f"changed/removed {changed}")
-    if after_fx != before_fx: issues.append("fixtures changed")
+    if changed: faults.append(f"changed/removed {changed}")
+    if after_fx != before_fx: faults.append("fixtures changed")
     new = [k for k in after if k not in before]
-    if not ok and new: issues.append(f"left {new}")
-    if any(".partial" in k for k in new): issues.append("temporary left")
-    print(f"{'OK ' if not issues else 'BAD'} {name}: rc {done.returncode}; {err[-1][:150] if err else done.stdout.strip()[-100:]}", flush=True)
-    if issues:
-        problems.append((name, issues)); print("     ", issues)
+    if not ok and new: faults.append(f"left {new}")
+    if any(".partial" in k for k in new): faults.append("temporary left")
+    print(f"{'OK ' if not faults else 'BAD'} {name}: rc {done.returncode}; {err[-1][:150] if err else done.stdout.strip()[-100:]}", flush=True)
+    if faults:
+        problems.append((name, faults)); print("     ", faults)
 shutil.rmtree(base, ignore_errors=True)
 print(f"summary: {len(cases)} cases, {len(problems)} went wrong")
 sys.exit(1 if problems else 0)
