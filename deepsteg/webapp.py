@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import threading
 import time
+import types
 
 from deepsteg import cipher, zoo
 from deepsteg.record import SKIP_HINT
@@ -359,6 +360,26 @@ def _in_page(function):
     return wrapper
 
 
+def _job_tab(gr, name: str, uploads, action: str, result_label: str, extra=None):
+    """The layout every tab shares, inside its ``gr.Tab``: a row of uploads, the action button, the
+    result to download and a line of metrics. Element ids are ``NAME-SUFFIX`` for the uploads,
+    ``NAME-button``, ``NAME-result`` and ``NAME-metrics`` (the browser test finds them so).
+
+    Args:
+        uploads: ``(label, file types, id suffix)`` for each upload.
+        extra: optional function making one more component, above the button.
+
+    Returns:
+        a namespace with ``uploads`` (a list), ``extra``, ``button``, ``result`` and ``metrics``.
+    """
+    with gr.Row():
+        files = [gr.File(label=label, file_types=types, elem_id=f"{name}-{suffix}") for label, types, suffix in uploads]
+    made = extra() if extra is not None else None
+    return types.SimpleNamespace(uploads=files, extra=made, button=gr.Button(action, variant="primary", elem_id=f"{name}-button"),
+                                 result=gr.File(label=result_label, elem_id=f"{name}-result"),
+                                 metrics=gr.Markdown(elem_id=f"{name}-metrics"))
+
+
 def build(app: App):
     """The Gradio page and API of ``app`` (a ``gradio.Blocks``)."""
     import gradio as gr
@@ -376,49 +397,32 @@ def build(app: App):
             model = gr.Dropdown(app.models, value=app.model, label="Model", info="`fast` is 4-5x faster; `default` keeps the cover better")
             key = gr.Textbox(label="Key (optional)", type="password", info="the receiver needs the same key; empty: none")
             block_size = gr.Number(value=cipher.DEFAULT_BLOCK_SIZE, precision=0, minimum=1, label="Block size of the key's scrambling")
-        with gr.Tab("Hide image", id="hide-image"):
-            with gr.Row():
-                secret_image = gr.File(label="Secret image", file_types=image_types, elem_id="hide-image-secret")
-                cover_image = gr.File(label="Cover image", file_types=image_types, elem_id="hide-image-cover")
-            hide_image_button = gr.Button("Hide", variant="primary", elem_id="hide-image-button")
-            container_file = gr.File(label="Container (PNG, download it)", elem_id="hide-image-container")
-            hide_image_text = gr.Markdown(elem_id="hide-image-metrics")
+        with gr.Tab("Hide image"):
+            hide_image_tab = _job_tab(gr, "hide-image", [("Secret image", image_types, "secret"), ("Cover image", image_types, "cover")],
+                                      "Hide", "Container (PNG, download it)")
             with gr.Row():
                 difference = gr.Image(label="Difference x10 (container - cover)", interactive=False)
                 histogram = gr.Image(label="Error histogram", interactive=False)
-        with gr.Tab("Reveal image", id="reveal-image"):
-            with gr.Row():
-                container_image = gr.File(label="Container image (the PNG from Hide)", file_types=image_types, elem_id="reveal-image-container")
-                original_image = gr.File(label="Original secret (optional, for PSNR/SSIM)", file_types=image_types)
-            reveal_image_button = gr.Button("Reveal", variant="primary", elem_id="reveal-image-button")
-            revealed_file = gr.File(label="Revealed secret (PNG)", elem_id="reveal-image-file")
-            revealed_text = gr.Markdown(elem_id="reveal-image-metrics")
+        with gr.Tab("Reveal image"):
+            reveal_image_tab = _job_tab(gr, "reveal-image", [("Container image (the PNG from Hide)", image_types, "container"),
+                                                             ("Original secret (optional, for PSNR/SSIM)", image_types, "original")],
+                                        "Reveal", "Revealed secret (PNG)")
             revealed_preview = gr.Image(label="Revealed secret", interactive=False)
-        with gr.Tab("Hide video", id="hide-video"):
-            with gr.Row():
-                secret_video = gr.File(label="Secret video", file_types=video_types, elem_id="hide-video-secret")
-                cover_video = gr.File(label="Cover video", file_types=video_types, elem_id="hide-video-cover")
-            container_format = gr.Radio(list(CONTAINER_FORMATS), value=list(CONTAINER_FORMATS)[0], label="Container format (lossless)")
-            hide_video_button = gr.Button("Hide", variant="primary", elem_id="hide-video-button")
-            container_video = gr.File(label="Container video (download it)", elem_id="hide-video-container")
-            hide_video_text = gr.Markdown(elem_id="hide-video-metrics")
+        with gr.Tab("Hide video"):
+            hide_video_tab = _job_tab(gr, "hide-video", [("Secret video", video_types, "secret"), ("Cover video", video_types, "cover")],
+                                      "Hide", "Container video (download it)",
+                                      extra=lambda: gr.Radio(list(CONTAINER_FORMATS), value=list(CONTAINER_FORMATS)[0],
+                                                             label="Container format (lossless)"))
             hide_video_plot = gr.Image(label="Per-frame cover PSNR / SSIM", interactive=False)
-        with gr.Tab("Reveal video", id="reveal-video"):
-            with gr.Row():
-                container_upload = gr.File(label="Container video (the file from Hide video)", file_types=video_types,
-                                           elem_id="reveal-video-container")
-                original_video = gr.File(label="Original secret video (optional, for PSNR/SSIM)", file_types=video_types)
-            reveal_video_button = gr.Button("Reveal", variant="primary", elem_id="reveal-video-button")
-            revealed_video = gr.File(label="Revealed secret video (FFV1 .mkv)", elem_id="reveal-video-file")
-            reveal_video_text = gr.Markdown(elem_id="reveal-video-metrics")
+        with gr.Tab("Reveal video"):
+            reveal_video_tab = _job_tab(gr, "reveal-video", [("Container video (the file from Hide video)", video_types, "container"),
+                                                             ("Original secret video (optional, for PSNR/SSIM)", video_types, "original")],
+                                        "Reveal", "Revealed secret video (FFV1 .mkv)")
             reveal_video_plot = gr.Image(label="Per-frame secret PSNR / SSIM", interactive=False)
-        with gr.Tab("Enhance", id="enhance"):
-            with gr.Row():
-                to_enhance = gr.File(label="Revealed image or video", file_types=image_types + video_types, elem_id="enhance-input")
-                enhance_original = gr.File(label="Original secret (optional, for before/after)", file_types=image_types + video_types)
-            enhance_button = gr.Button("Enhance", variant="primary", elem_id="enhance-button")
-            enhanced_file = gr.File(label="Enhanced (lossless)", elem_id="enhance-file")
-            enhance_text = gr.Markdown(elem_id="enhance-metrics")
+        with gr.Tab("Enhance"):
+            enhance_tab = _job_tab(gr, "enhance", [("Revealed image or video", image_types + video_types, "input"),
+                                                   ("Original secret (optional, for before/after)", image_types + video_types, "original")],
+                                   "Enhance", "Enhanced (lossless)")
 
         def hide_image_page(secret, cover, key, block_size, model, request: gr.Request):
             return app.hide_image(secret, cover, key, block_size, model, request=request)
@@ -436,16 +440,18 @@ def build(app: App):
             return app.enhance(revealed, original, progress, request=request)
 
         private = {"api_visibility": "private", **queue}
-        hide_image_button.click(_in_page(hide_image_page), [secret_image, cover_image, key, block_size, model],
-                                [container_file, hide_image_text, difference, histogram], **private)
-        reveal_image_button.click(_in_page(reveal_image_page), [container_image, key, block_size, model, original_image],
-                                  [revealed_file, revealed_preview, revealed_text], **private)
-        hide_video_button.click(_in_page(hide_video_page), [secret_video, cover_video, key, block_size, model, container_format],
-                                [container_video, hide_video_text, hide_video_plot], **private)
-        reveal_video_button.click(_in_page(reveal_video_page), [container_upload, key, block_size, model, original_video],
-                                  [revealed_video, reveal_video_text, reveal_video_plot], **private)
-        enhance_button.click(_in_page(enhance_page), [to_enhance, enhance_original], [enhanced_file, enhance_text],
-                             api_visibility="private", concurrency_id="enhance", concurrency_limit=1)
+        hide_image_tab.button.click(_in_page(hide_image_page), [*hide_image_tab.uploads, key, block_size, model],
+                                    [hide_image_tab.result, hide_image_tab.metrics, difference, histogram], **private)
+        reveal_image_tab.button.click(_in_page(reveal_image_page), [reveal_image_tab.uploads[0], key, block_size, model,
+                                                                    reveal_image_tab.uploads[1]],
+                                      [reveal_image_tab.result, revealed_preview, reveal_image_tab.metrics], **private)
+        hide_video_tab.button.click(_in_page(hide_video_page), [*hide_video_tab.uploads, key, block_size, model, hide_video_tab.extra],
+                                    [hide_video_tab.result, hide_video_tab.metrics, hide_video_plot], **private)
+        reveal_video_tab.button.click(_in_page(reveal_video_page), [reveal_video_tab.uploads[0], key, block_size, model,
+                                                                    reveal_video_tab.uploads[1]],
+                                      [reveal_video_tab.result, reveal_video_tab.metrics, reveal_video_plot], **private)
+        enhance_tab.button.click(_in_page(enhance_page), enhance_tab.uploads, [enhance_tab.result, enhance_tab.metrics],
+                                 api_visibility="private", concurrency_id="enhance", concurrency_limit=1)
 
         # The API: the names and arguments the module docstring lists, on the app's model.
         def hide_image_api(secret, cover, key, request: gr.Request):

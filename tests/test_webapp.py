@@ -189,10 +189,24 @@ def _download(page, selector, folder):
     return target
 
 
+def _run_tab(page, title, name, uploads, folder, screenshots, timeout=300_000):
+    """Opens a tab, uploads ``{id suffix: path}``, clicks its button, waits for the result, takes
+    a screenshot (app-NAME.png) and downloads the result; returns the downloaded file."""
+    page.get_by_role("tab", name=title).click()
+    for suffix, path in uploads.items():
+        page.locator(f"#{name}-{suffix} input[type=file]").set_input_files(str(path))
+        page.wait_for_selector(f"#{name}-{suffix} a[download]")
+    page.click(f"#{name}-button")
+    page.wait_for_selector(f"#{name}-result a[download]", timeout=timeout)
+    page.screenshot(path=str(screenshots / f"app-{name}.png"), full_page=True)
+    return _download(page, f"#{name}-result", folder)
+
+
 def test_a_person_hides_and_reveals_in_the_browser(served, browser, photos, clip, cli_results, tmp_path):
     """Upload two photos, hide, download the container (byte for byte the script's), reveal it in
-    the page and download the secret (the script's too); then one video round trip. Screenshots
-    of every tab go to $DEEPSTEG_SCREENSHOTS (docs/images for the README) or the test's folder."""
+    the page and download the secret (the script's too); then one video round trip and the
+    enhancement. Screenshots of every tab go to $DEEPSTEG_SCREENSHOTS (docs/images for the
+    README) or the test's folder."""
     screenshots = pathlib.Path(os.environ.get("DEEPSTEG_SCREENSHOTS") or tmp_path)
     screenshots.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
@@ -200,50 +214,19 @@ def test_a_person_hides_and_reveals_in_the_browser(served, browser, photos, clip
     page.wait_for_selector("#hide-image-button")
     page.get_by_label("Key (optional)").fill(KEY)
 
-    page.locator("#hide-image-secret input[type=file]").set_input_files(photos[0])
-    page.locator("#hide-image-cover input[type=file]").set_input_files(photos[1])
-    page.wait_for_selector("#hide-image-cover a[download]")
-    page.click("#hide-image-button")
-    page.wait_for_selector("#hide-image-container a[download]", timeout=120_000)
+    container = _run_tab(page, "Hide image", "hide-image", {"secret": photos[0], "cover": photos[1]}, tmp_path, screenshots)
     assert "Cover PSNR" in page.locator("#hide-image-metrics").inner_text()
-    page.screenshot(path=str(screenshots / "app-hide-image.png"), full_page=True)
-    container = _download(page, "#hide-image-container", tmp_path)
     assert container.read_bytes() == (cli_results / "container.png").read_bytes()
-
-    page.get_by_role("tab", name="Reveal image").click()
-    page.locator("#reveal-image-container input[type=file]").set_input_files(str(container))
-    page.wait_for_selector("#reveal-image-container a[download]")
-    page.click("#reveal-image-button")
-    page.wait_for_selector("#reveal-image-file a[download]", timeout=120_000)
-    page.screenshot(path=str(screenshots / "app-reveal-image.png"), full_page=True)
-    revealed = _download(page, "#reveal-image-file", tmp_path)
+    revealed = _run_tab(page, "Reveal image", "reveal-image", {"container": container}, tmp_path, screenshots)
     assert revealed.read_bytes() == (cli_results / "revealed.png").read_bytes()
 
-    page.get_by_role("tab", name="Hide video").click()
-    page.locator("#hide-video-secret input[type=file]").set_input_files(clip)
-    page.locator("#hide-video-cover input[type=file]").set_input_files(clip)
-    page.wait_for_selector("#hide-video-cover a[download]")
-    page.click("#hide-video-button")
-    page.wait_for_selector("#hide-video-container a[download]", timeout=300_000)
+    container_video = _run_tab(page, "Hide video", "hide-video", {"secret": clip, "cover": clip}, tmp_path, screenshots)
     assert "12 frames hidden" in page.locator("#hide-video-metrics").inner_text()
-    page.screenshot(path=str(screenshots / "app-hide-video.png"), full_page=True)
-    container_video = _download(page, "#hide-video-container", tmp_path)
     assert _frames(container_video) == _frames(cli_results / "container.mkv")
-
-    page.get_by_role("tab", name="Reveal video").click()
-    page.locator("#reveal-video-container input[type=file]").set_input_files(str(container_video))
-    page.wait_for_selector("#reveal-video-container a[download]")
-    page.click("#reveal-video-button")
-    page.wait_for_selector("#reveal-video-file a[download]", timeout=300_000)
-    page.screenshot(path=str(screenshots / "app-reveal-video.png"), full_page=True)
-    assert _frames(_download(page, "#reveal-video-file", tmp_path)) == _frames(cli_results / "revealed.mkv")
-
-    page.get_by_role("tab", name="Enhance").click()
-    page.locator("#enhance-input input[type=file]").set_input_files(str(revealed))
-    page.wait_for_selector("#enhance-input a[download]")
-    page.click("#enhance-button")
-    page.wait_for_selector("#enhance-file a[download]", timeout=120_000)
-    page.screenshot(path=str(screenshots / "app-enhance.png"), full_page=True)
+    revealed_video = _run_tab(page, "Reveal video", "reveal-video", {"container": container_video}, tmp_path, screenshots)
+    assert _frames(revealed_video) == _frames(cli_results / "revealed.mkv")
+    enhanced = _run_tab(page, "Enhance", "enhance", {"input": revealed}, tmp_path, screenshots)
+    assert imageio.read_image(enhanced).shape == imageio.read_image(revealed).shape
 
     # A wrong key is a message in the page, not a stack trace.
     page.get_by_role("tab", name="Reveal image").click()
