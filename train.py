@@ -74,7 +74,9 @@ def build_parser():
     parser.add_argument("--init-from", type=pathlib.Path, default=None, help="start from these weights with a fresh optimiser and schedule (fine-tuning; same preset)")
     parser.add_argument("--workers", type=int, default=1, help="threads preparing training batches (more on a GPU machine, e.g. 8)")
     parser.add_argument("--cache-images", action="store_true", help="keep the decoded photos in memory (for fast accelerators)")
-    parser.add_argument("--distribute", default="none", choices=["none", "data-parallel"],
+    from deepsteg.distribute import MODES
+
+    parser.add_argument("--distribute", default="none", choices=MODES,
                         help="data-parallel: every device (JAX: keras.distribution.DataParallel; TensorFlow: MirroredStrategy); "
                              "--batch-size is then the global batch, split over the devices")
     parser.add_argument("--coordinator", default=None, metavar="HOST:PORT",

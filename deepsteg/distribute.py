@@ -36,10 +36,6 @@ class Parallelism:
     def scope(self):
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
-    @property
-    def distributed(self) -> bool:
-        return self.devices > 1 or self.process_count > 1 or self.strategy is not None
-
     def describe(self, batch_size: int) -> str:
         where = f"{self.devices} device{'s' if self.devices != 1 else ''}"
         if self.process_count > 1:

@@ -165,7 +165,6 @@ def enhance_image_file(input_path, output, settings: EnhanceSettings = STILL_IMA
     enhanced = enhance(image, settings)
     row = {"frame": 0}
     if reference is not None:
-        row.update(before_psnr=metrics.psnr(reference, image), before_ssim=metrics.ssim(reference, image),
-                   after_psnr=metrics.psnr(reference, enhanced), after_ssim=metrics.ssim(reference, enhanced))
+        row.update(metrics.quality(reference, image, "before"), **metrics.quality(reference, enhanced, "after"))
     imageio.write_image(output, enhanced, force=force)
     return [row]

@@ -48,8 +48,7 @@ def hide_image(hide_network, secret_path, cover_path, output, key=None, block_si
                      f"row or column more, and reveals a {cover.shape[1]}x{cover.shape[0]} secret")
     if not is_png:
         notes.append(f"only PNG containers carry the record that lets image_reveal.py check them; {pathlib.Path(output).suffix} does not")
-    return {"path": path, "container": container, "cover": expected, "cover_psnr": metrics.psnr(expected, container),
-            "cover_ssim": metrics.ssim(expected, container), "notes": notes}
+    return {"path": path, "container": container, "cover": expected, **metrics.quality(expected, container, "cover"), "notes": notes}
 
 
 def reveal_image(reveal_network, container_path, output, key=None, block_size: int | None = None, original=None,
@@ -108,6 +107,6 @@ def reveal_image(reveal_network, container_path, output, key=None, block_size: i
     result = {"revealed": revealed, "notes": notes}
     if reference is not None:
         reference = imageio.resize_to(reference, *revealed.shape[:2])
-        result.update(secret_psnr=metrics.psnr(reference, revealed), secret_ssim=metrics.ssim(reference, revealed))
+        result.update(metrics.quality(reference, revealed, "secret"))
     result["path"] = imageio.write_image(output, revealed, force=force)
     return result

@@ -94,6 +94,15 @@ def difference_image(reference: np.ndarray, test: np.ndarray, gain: float = 10.0
     return np.clip(np.abs(test.astype(np.int16) - reference.astype(np.int16)) * gain, 0, MAX_VALUE).astype(np.uint8)
 
 
+def quality(reference: np.ndarray, test: np.ndarray, prefix: str, with_ssim: bool = True) -> dict:
+    """``{"<prefix>_psnr": ..., "<prefix>_ssim": ...}`` of ``test`` against ``reference`` (SSIM only
+    if ``with_ssim``): the per-frame and per-image columns of the scripts, the app and their reports."""
+    values = {f"{prefix}_psnr": psnr(reference, test)}
+    if with_ssim:
+        values[f"{prefix}_ssim"] = ssim(reference, test)
+    return values
+
+
 def all_metrics(reference: np.ndarray, test: np.ndarray) -> dict:
     """Returns ``{"psnr", "ssim", "mse", "mae"}`` for a pair of uint8 images."""
     return {

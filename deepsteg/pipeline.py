@@ -20,6 +20,18 @@ from deepsteg.files import CommitOnExit
 _POLL_SECONDS = 0.1
 
 
+def _put(waiting: queue.Queue, item, keep_trying) -> bool:
+    """Puts ``item`` on a bounded queue, waiting while it is full for as long as ``keep_trying()``
+    is true (it may also raise); False if it gave up."""
+    while keep_trying():
+        try:
+            waiting.put(item, timeout=_POLL_SECONDS)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 class Prefetch:
     """Iterates ``iterable`` in a background thread, at most ``depth`` items ahead of the caller.
 
@@ -37,13 +49,7 @@ class Prefetch:
         self._thread.start()
 
     def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL_SECONDS)
-                return True
-            except queue.Full:
-                continue
-        return False
+        return _put(self._queue, item, lambda: not self._stop.is_set())
 
     def _run(self, iterable):
         iterator = iter(iterable)
@@ -120,26 +126,19 @@ class Worker(CommitOnExit):
             self._stop.set()
             raise error
 
+    def _running(self) -> bool:
+        self._raise_error()
+        if not self._thread.is_alive():
+            raise RuntimeError("the worker thread has stopped")
+        return True
+
     def submit(self, item):
         """Queues ``item`` (waits while ``depth`` items are waiting)."""
-        while True:
-            self._raise_error()
-            if not self._thread.is_alive():
-                raise RuntimeError("the worker thread has stopped")
-            try:
-                self._queue.put(("item", item), timeout=_POLL_SECONDS)
-                return
-            except queue.Full:
-                continue
+        _put(self._queue, ("item", item), self._running)
 
     def close(self):
         """Waits until every submitted item is processed; raises the worker's exception if any."""
-        while self._thread.is_alive():
-            try:
-                self._queue.put(("end", None), timeout=_POLL_SECONDS)
-                break
-            except queue.Full:
-                continue
+        _put(self._queue, ("end", None), self._thread.is_alive)
         self._thread.join()
         self._raise_error()
 

@@ -208,6 +208,11 @@ def codec_for_path(path, codec: str | None = None) -> str:
     return CODEC_FOR_EXTENSION[extension]
 
 
+def _packet_digest(packet) -> str:
+    """16 hexadecimal digits (BLAKE2b) of an encoded packet's bytes."""
+    return hashlib.blake2b(bytes(packet), digest_size=8).hexdigest()
+
+
 class LosslessVideoWriter(CommitOnExit):
     """Writes RGB frames with a lossless codec into a temporary file; :meth:`close` reads the file
     back, checks every frame is bit-exact, flushes it to disk and only then gives it the name
@@ -275,24 +280,27 @@ class LosslessVideoWriter(CommitOnExit):
         """Muxes one encoded packet; when verifying packet by packet, decodes it first and checks
         the frames it gives against their digests, and keeps a digest of its bytes."""
         if self._check_packets:
-            data = bytes(packet)
-            if data:
-                self._packet_digests.append(hashlib.blake2b(data, digest_size=8).hexdigest())
+            if packet.size:
+                self._packet_digests.append(_packet_digest(packet))
             if self._decoder is None:
                 encoder = self._stream.codec_context
                 self._decoder = av.CodecContext.create(encoder.name, "r")
                 self._decoder.width, self._decoder.height, self._decoder.pix_fmt = encoder.width, encoder.height, encoder.pix_fmt
                 if encoder.extradata:
                     self._decoder.extradata = encoder.extradata
-            for decoded in self._decoder.decode(packet):
-                self._check_decoded(decoded)
+            self._check_decoded(self._decoder.decode(packet))
         self._output.mux(packet)
 
-    def _check_decoded(self, decoded):
-        index = self._decoded
-        if index >= len(self.digests) or records.frame_digest(decoded.to_ndarray(format="rgb24")) != self.digests[index]:
+    def _check_decoded(self, frames):
+        """Checks frames decoded from the packets written so far, in order."""
+        for decoded in frames:
+            self._check_frame(self._decoded, decoded.to_ndarray(format="rgb24"))
+            self._decoded += 1
+
+    def _check_frame(self, index: int, frame: np.ndarray) -> None:
+        """Raises ``ValueError`` unless ``frame`` is frame ``index`` as written."""
+        if index >= len(self.digests) or records.frame_digest(frame) != self.digests[index]:
             raise ValueError(f"{self.codec} did not store frame {index} bit-exactly; nothing was written to {self.path}")
-        self._decoded += 1
 
     def _add_audio_stream(self):
         """Adds the audio stream of ``audio_from`` (must happen before the first packet)."""
@@ -342,8 +350,7 @@ class LosslessVideoWriter(CommitOnExit):
             for packet in self._stream.encode(None):
                 self._mux_video(packet)
             if self._decoder is not None:
-                for decoded in self._decoder.decode(None):
-                    self._check_decoded(decoded)
+                self._check_decoded(self._decoder.decode(None))
             if self._check_packets and self._decoded != len(self.digests):
                 raise ValueError(f"{self.codec} gave back {self._decoded} of {len(self.digests)} frames; nothing was written to {self.path}")
             self._copy_audio()
@@ -393,8 +400,7 @@ class LosslessVideoWriter(CommitOnExit):
         :data:`PACKETS_STORED_VERBATIM`), or else every frame decoded from it must match its digest."""
         if self._check_packets:
             with av.open(str(path)) as container:
-                stored = [hashlib.blake2b(bytes(packet), digest_size=8).hexdigest()
-                          for packet in container.demux(container.streams.video[0]) if packet.size]
+                stored = [_packet_digest(packet) for packet in container.demux(container.streams.video[0]) if packet.size]
             if stored != self._packet_digests:
                 index = next((i for i, (a, b) in enumerate(zip(stored, self._packet_digests)) if a != b), min(len(stored), len(self._packet_digests)))
                 raise ValueError(f"{self.codec} did not store frame {index} bit-exactly (read back {len(stored)} of "
@@ -402,8 +408,7 @@ class LosslessVideoWriter(CommitOnExit):
             return
         count = 0
         for index, frame in enumerate(read_frames(path)):
-            if index >= len(self.digests) or records.frame_digest(frame) != self.digests[index]:
-                raise ValueError(f"{self.codec} did not store frame {index} bit-exactly; nothing was written to {self.path}")
+            self._check_frame(index, frame)
             count += 1
         if count != len(self.digests):
             raise ValueError(f"read back {count} of {len(self.digests)} frames; nothing was written to {self.path}")

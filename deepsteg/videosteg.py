@@ -36,14 +36,6 @@ def batch_size_for(height: int, width: int, requested: int | None = None) -> int
     return max(1, min(8, PIXELS_PER_BATCH // max(1, height * width)))
 
 
-def _measured(index: int, prefix: str, reference, frame, ssim: bool) -> dict:
-    """A per-frame row: ``<prefix>_psnr`` and, if ``ssim``, ``<prefix>_ssim`` of ``frame``."""
-    row = {"frame": index, f"{prefix}_psnr": metrics.psnr(reference, frame)}
-    if ssim:
-        row[f"{prefix}_ssim"] = metrics.ssim(reference, frame)
-    return row
-
-
 def _paired(secret_frames, cover_frames):
     """Yields (secret, cover) until either ends; records which one ended in ``state``."""
     state = {"ended": None}
@@ -108,7 +100,10 @@ def hide_video(hide_network, secret_path, cover_path, output, key=None, block_si
         covers, containers = item
         for cover, container in zip(covers, containers):
             writer.write(container)
-            rows.append(_measured(len(rows), "cover", cover, container, ssim) if measure else {"frame": len(rows)})
+            row = {"frame": len(rows)}
+            if measure:
+                row.update(metrics.quality(cover, container, "cover", ssim))
+            rows.append(row)
         progress.update(len(containers))
 
     start = time.perf_counter()
@@ -207,10 +202,13 @@ def reveal_video(reveal_network, stego_path, output, key=None, block_size=None, 
             revealed = [scrambler.unscramble(frame, first + offset) for offset, frame in enumerate(revealed)]
         for frame in revealed:
             writer.write(frame)
-            reference = next(references, None) if references is not None else None
-            if references is not None and reference is None:
-                raise _original_too_short(original, len(rows))
-            rows.append(_measured(len(rows), "secret", reference, frame, ssim) if reference is not None else {"frame": len(rows)})
+            row = {"frame": len(rows)}
+            if references is not None:
+                reference = next(references, None)
+                if reference is None:
+                    raise _original_too_short(original, len(rows))
+                row.update(metrics.quality(reference, frame, "secret", ssim))
+            rows.append(row)
         progress.update(len(revealed))
 
     start = time.perf_counter()
@@ -276,8 +274,7 @@ def enhance_video(input_path, output, settings=None, original=None, max_frames=N
                     raise ValueError(f"--original {original} has only {index} frames, fewer than {input_path}: give the "
                                      f"secret video it was revealed from")
                 reference = resize_to(reference, *frame.shape[:2])
-                row.update(before_psnr=metrics.psnr(reference, frame), before_ssim=metrics.ssim(reference, frame),
-                           after_psnr=metrics.psnr(reference, enhanced), after_ssim=metrics.ssim(reference, enhanced))
+                row.update(metrics.quality(reference, frame, "before"), **metrics.quality(reference, enhanced, "after"))
             rows.append(row)
             progress.update(1)
             if on_progress is not None:

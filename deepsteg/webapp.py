@@ -109,9 +109,13 @@ class App:
 
     # Networks and folders -------------------------------------------------------------------
 
-    def network(self, model: str, role: str):
+    def _lock(self, model: str) -> threading.Lock:
         if model not in self._locks:
             raise UserError(f"unknown model {model!r}; choose one of {', '.join(self.models)}")
+        return self._locks[model]
+
+    def network(self, model: str, role: str):
+        self._lock(model)  # a model the page offers
         from deepsteg import inference
 
         with self._guard:
@@ -122,9 +126,7 @@ class App:
     @contextlib.contextmanager
     def using(self, model: str, progress=None):
         """Holds the model's lock (one job per model at a time)."""
-        lock = self._locks.get(model)
-        if lock is None:
-            raise UserError(f"unknown model {model!r}; choose one of {', '.join(self.models)}")
+        lock = self._lock(model)
         if not lock.acquire(blocking=False):
             if progress is not None:
                 progress(None, desc="waiting: another job is using this model")
@@ -172,7 +174,7 @@ class App:
                             f"{self.limits.image_side} pixels a side")
         return path
 
-    def check_video(self, path, what: str):
+    def check_video(self, path, what: str) -> pathlib.Path:
         from deepsteg import videoio
 
         if not path:
@@ -182,7 +184,12 @@ class App:
         if max(info.width, info.height) > self.limits.video_side:
             raise UserError(f"the {what} is {info.width}x{info.height}: this app takes videos up to {self.limits.video_side} "
                             f"pixels a side")
-        return path, info
+        return path
+
+    def _job_frames(self, path) -> int | None:
+        """How many frames of ``path`` a job processes, as far as its header tells."""
+        frames = _header_frames(path)
+        return min(frames, self.limits.video_frames) if frames else None
 
     # Jobs -----------------------------------------------------------------------------------
 
@@ -226,13 +233,14 @@ class App:
         from deepsteg import metrics, reports, videosteg
 
         model = model or self.model
-        secret, _ = self.check_video(secret, "secret video")
-        cover, cover_info = self.check_video(cover, "cover video")
+        secret, cover = self.check_video(secret, "secret video"), self.check_video(cover, "cover video")
         if container_format not in CONTAINER_FORMATS.values():
             raise UserError(f"unknown container format {container_format!r}")
         key, block_size = _key(key), _block_size(block_size)
         with self.job_folder(request) as folder, self.using(model, progress):
-            limit = TimeLimit(self.limits.job_seconds, progress, _frame_estimate(cover, self.limits.video_frames), "hiding")
+            frames = [_header_frames(path) for path in (secret, cover)]
+            known = [count for count in frames if count]
+            limit = TimeLimit(self.limits.job_seconds, progress, min(known + [self.limits.video_frames]) if known else None, "hiding")
             result = videosteg.hide_video(self.network(model, "hide"), secret, cover, folder / f"container{container_format}", key=key,
                                           block_size=block_size, max_frames=self.limits.video_frames, ssim=True, on_progress=limit)
             plot = reports.plot_per_frame(folder / "container_quality.png", result["rows"], "container vs cover, per frame")
@@ -241,8 +249,7 @@ class App:
                 f"SSIM mean {stats['cover_ssim']:.4f}** ({result['container_size'][0]}x{result['container_size'][1]}, model `{model}`"
                 f"{', key used' if key else ', no key'}, {result['seconds']:.0f} s). Download the container: it is lossless, and "
                 f"re-encoding it (or playing it through a site that converts videos) destroys the secret.")
-        length = min(_frame_estimate(secret, 10**9) or 10**9, _frame_estimate(cover, 10**9) or 10**9)
-        if result["frames"] >= self.limits.video_frames and length > self.limits.video_frames:
+        if result["frames"] >= self.limits.video_frames and (not known or min(known) > self.limits.video_frames):
             text += f"\n\nThis app hides the first {self.limits.video_frames} frames; use video_hide.py for longer videos."
         elif result["ended"] in ("cover", "secret"):
             text += f"\n\nThe {result['ended']} video ended first: {result['frames']} frames were hidden."
@@ -253,10 +260,10 @@ class App:
         from deepsteg import metrics, reports, videosteg
 
         model = model or self.model
-        container, _ = self.check_video(container, "container video")
-        original = self.check_video(original, "original secret video")[0] if original else None
+        container = self.check_video(container, "container video")
+        original = self.check_video(original, "original secret video") if original else None
         with self.job_folder(request) as folder, self.using(model, progress):
-            limit = TimeLimit(self.limits.job_seconds, progress, _frame_estimate(container, self.limits.video_frames), "revealing")
+            limit = TimeLimit(self.limits.job_seconds, progress, self._job_frames(container), "revealing")
             result = videosteg.reveal_video(self.network(model, "reveal"), container, folder / "revealed.mkv", key=_key(key),
                                             block_size=_block_size(block_size) if block_size else None, original=original,
                                             max_frames=self.limits.video_frames, on_progress=limit)
@@ -278,8 +285,8 @@ class App:
             raise UserError("upload the revealed image or video first")
         is_video = pathlib.Path(revealed).suffix.lower() in videoio.VIDEO_EXTENSIONS
         if is_video:
-            revealed = self.check_video(revealed, "revealed video")[0]
-            original = self.check_video(original, "original secret video")[0] if original else None
+            revealed = self.check_video(revealed, "revealed video")
+            original = self.check_video(original, "original secret video") if original else None
         else:
             revealed = self.check_image(revealed, "revealed image")
             original = self.check_image(original, "original secret") if original else None
@@ -287,8 +294,8 @@ class App:
             if is_video:
                 output = folder / "enhanced.mkv"
                 rows = videosteg.enhance_video(revealed, output, original=original, max_frames=self.limits.video_frames,
-                                               on_progress=TimeLimit(self.limits.job_seconds, progress,
-                                                                     _frame_estimate(revealed, self.limits.video_frames), "enhancing"))
+                                               on_progress=TimeLimit(self.limits.job_seconds, progress, self._job_frames(revealed),
+                                                                     "enhancing"))
             else:
                 output = folder / "enhanced.png"
                 rows = enhance.enhance_image_file(revealed, output, original=original)
@@ -317,16 +324,16 @@ def _block_size(value) -> int:
     return size
 
 
-def _frame_estimate(path, limit: int) -> int | None:
-    """The number of frames a job will process, from the header (for the progress bar only)."""
+def _header_frames(path) -> int | None:
+    """A video's frame count as its header gives it (for the progress bar and notes only); None
+    when the header does not say."""
     import av
 
     try:
         with av.open(str(path)) as container:
-            frames = container.streams.video[0].frames
+            return container.streams.video[0].frames or None
     except (av.FFmpegError, IndexError):
         return None
-    return min(frames, limit) if frames else None
 
 
 def page_message(error: Exception) -> str:
