@@ -22,7 +22,8 @@ DEFAULT_VAL = [pathlib.Path("dataset/val_data/validation")]
 # options the checkpoint itself holds (network, loss, learning-rate schedule), which cannot change.
 RESUMED_OPTIONS = ("train_dirs", "val_dirs", "image_size", "val_image_size", "batch_size", "epochs", "steps_per_epoch",
                    "val_steps", "scramble_fraction", "scramble_block_size", "seed", "clip_norm")
-CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "edge_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps", "dtype_policy")
+CHECKPOINT_OPTIONS = ("preset", "beta", "ssim_weight", "edge_weight", "noise", "no_quantize", "lr", "lr_schedule", "warmup_steps", "dtype_policy",
+                      "adversarial_weight")
 
 
 def build_parser():
@@ -47,6 +48,9 @@ def build_parser():
                         help="add this weight times (1 - SSIM) to the cover and secret MSE terms (0: the paper's MSE loss)")
     parser.add_argument("--edge-weight", type=float, default=0.0,
                         help="extra weight of the secret's errors on its outer two rows and columns (keeps the revealed edges as good as the rest)")
+    parser.add_argument("--adversarial-weight", type=float, default=0.0,
+                        help="weight of a steganalysis CNN's loss on the containers; the CNN is retrained against them between steps "
+                             "(0: none; fine-tune a trained model with it through --init-from)")
     parser.add_argument("--noise", type=float, default=0.004, help="std-dev of Gaussian noise on the container in training ([0,1] scale)")
     parser.add_argument("--scramble-fraction", type=float, default=0.5, help="share of training secrets block-scrambled with random keys (keeps --key quality)")
     parser.add_argument("--scramble-block-size", type=int, default=cli.DEFAULT_BLOCK_SIZE, help="block size of that scrambling")
@@ -64,7 +68,7 @@ def build_parser():
     parser.add_argument("--stop-after", type=int, default=None, metavar="EPOCH",
                         help="stop after this epoch of the --epochs schedule (checkpoints written; continue with --resume)")
     parser.add_argument("--recipe", default=None, metavar="NAME",
-                        help="run the training recipe of a shipped model (default, fast) stage by stage into runs/NAME/ and split it; "
+                        help="run the training recipe of a shipped model (default, fast) or of fast-adversarial stage by stage into runs/NAME/ and split it; "
                              "finished stages are skipped, an interrupted one resumed")
     parser.add_argument("--time-limit", type=float, default=None, metavar="MINUTES",
                         help="stop after the last epoch that fits in this many minutes (checkpoints written; continue with --resume)")
@@ -134,8 +138,8 @@ def run_recipe(name: str, argv) -> int:
 
     if [item for item in argv if item not in ("--recipe", name)]:
         raise cli.CliError("--recipe takes no other options (the recipe holds them all)")
-    entry = zoo.get(name)
-    for number, command in enumerate(entry.recipe, 1):
+    commands = zoo.recipe(name)
+    for number, command in enumerate(commands, 1):
         script, *options = shlex.split(command)
         if script == "train.py":
             stage = parse_args(options)
@@ -143,17 +147,17 @@ def run_recipe(name: str, argv) -> int:
             done = log.read_text().count("\n") - 1 if log.is_file() else 0
             wanted = min(stage.epochs, stage.stop_after or stage.epochs)
             if done >= wanted:
-                print(f"stage {number}/{len(entry.recipe)} already done ({done} epochs in {log})")
+                print(f"stage {number}/{len(commands)} already done ({done} epochs in {log})")
                 continue
             if done and not stage.resume:
                 options = ["--checkpoint-dir", str(stage.checkpoint_dir), "--resume", "--epochs", str(stage.epochs)]
                 if stage.stop_after:
                     options += ["--stop-after", str(stage.stop_after)]
-        print(f"stage {number}/{len(entry.recipe)}: python {script} {shlex.join(options)}", flush=True)
+        print(f"stage {number}/{len(commands)}: python {script} {shlex.join(options)}", flush=True)
         code = subprocess.call([sys.executable, str(cli.REPOSITORY / script), *options])
         if code:
             raise cli.CliError(f"stage {number} ({script}) failed with exit code {code}; run train.py --recipe {name} again to resume")
-    print(f"summary: recipe {name!r} done, {len(entry.recipe)} stages")
+    print(f"summary: recipe {name!r} done, {len(commands)} stages")
     return 0
 
 
@@ -187,7 +191,7 @@ def main(argv):
     for name in ("image_size", "val_image_size"):
         if (getattr(args, name) or args.image_size) < 16:
             raise cli.CliError(f"--{name.replace('_', '-')} must be at least 16 (the logged SSIM uses an 11x11 window)")
-    for name in ("ssim_weight", "edge_weight"):
+    for name in ("ssim_weight", "edge_weight", "adversarial_weight"):
         if getattr(args, name) < 0:
             raise cli.CliError(f"--{name.replace('_', '-')} must be >= 0, got {getattr(args, name)}")
     if args.resume:
@@ -232,7 +236,7 @@ def _train(args, train_data, val_data, log_dir, resume_path, parallel):
     else:
         schedule = training.learning_rate_schedule(args.lr_schedule, args.lr, total_steps, args.warmup_steps)
         model = training.new_model(args.preset, args.beta, args.noise, not args.no_quantize, schedule, args.ssim_weight,
-                                   args.clip_norm, args.dtype_policy, args.edge_weight)
+                                   args.clip_norm, args.dtype_policy, args.edge_weight, args.adversarial_weight)
         if args.init_from is not None:
             training.copy_weights(training.load_model(args.init_from, compile=False), model)
             print(f"initialised from {args.init_from}")
@@ -242,6 +246,8 @@ def _train(args, train_data, val_data, log_dir, resume_path, parallel):
     print(f"training on {len(train_data.files)} images, validating on {len(val_data.files)}; backend {keras.backend.backend()}, "
           f"preset {args.preset}, {model.count_params():,} parameters, {args.dtype_policy}")
     callbacks = training.callbacks_for(args.checkpoint_dir, log_dir, val_data, args.batch_size, args.steps_per_epoch, bool(args.resume))
+    if training.detector_penalty(model) is not None:  # first, so that its logs reach the CSV
+        callbacks.insert(0, training.AdversaryTraining(train_data, seed=args.seed))
     time_limit = None
     if args.time_limit is not None:
         time_limit = training.TimeLimit(args.time_limit * 60)

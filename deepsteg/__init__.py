@@ -13,6 +13,8 @@ Modules:
     imagesteg, videosteg: hiding and revealing image files and videos (what the scripts run).
     pipeline: decoding, the network and encoding of a video at the same time.
     webapp: the Gradio web app.
+    steganalysis: detectors of containers (rich-model features, a CNN, the chi-square attack).
+    channels: lossy channels (JPEG, WebP, H.264, resizing) applied in memory.
     cli: shared command-line flags and error handling for the scripts.
 """
 

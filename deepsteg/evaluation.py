@@ -165,15 +165,23 @@ def format_clip_table(clips: dict) -> str:
     return "\n".join(lines)
 
 
-def lsb_baseline(secret: np.ndarray, cover: np.ndarray, bits: int = 4):
-    """Classic LSB substitution: the secret's ``bits`` high bits replace the cover's low bits.
+def lsb_hide(secret: np.ndarray, cover: np.ndarray, bits: int = 4) -> np.ndarray:
+    """Classic LSB substitution: the secret's ``bits`` high bits replace the cover's low bits
+    (uint8 arrays of one shape: images or batches)."""
+    low_mask = np.uint8((1 << bits) - 1)
+    return ((cover & ~low_mask) | (secret >> np.uint8(8 - bits))).astype(np.uint8)
 
-    Returns ``(container, revealed)``; the revealed secret is centred in its quantisation bin.
-    """
+
+def lsb_reveal(container: np.ndarray, bits: int = 4) -> np.ndarray:
+    """The secret of an :func:`lsb_hide` container, centred in its quantisation bin."""
     low_mask = (1 << bits) - 1
-    container = (cover & ~np.uint8(low_mask)) | (secret >> (8 - bits))
-    revealed = ((container & low_mask) << (8 - bits)) | (1 << (7 - bits))
-    return container.astype(np.uint8), revealed.astype(np.uint8)
+    return (((container & low_mask) << (8 - bits)) | (1 << (7 - bits))).astype(np.uint8)
+
+
+def lsb_baseline(secret: np.ndarray, cover: np.ndarray, bits: int = 4):
+    """:func:`lsb_hide` and :func:`lsb_reveal`: returns ``(container, revealed)``."""
+    container = lsb_hide(secret, cover, bits)
+    return container, lsb_reveal(container, bits)
 
 
 def residual_correlation(cover: np.ndarray, container: np.ndarray, secret: np.ndarray) -> float:

@@ -15,8 +15,10 @@ import numpy as np
 from deepsteg import losses, metrics
 from deepsteg.files import place, temporary_sibling, write_text
 from deepsteg.imageio import write_image
-from models import build_steg_model
+from models import DetectorPenalty, build_detector, build_steg_model, split_steg_model
 
+DETECTOR_WIDTH = 8
+DETECTOR_LEARNING_RATE = 1e-3
 CHECKPOINT_PATTERN = "steg_model-{epoch:02d}-{val_loss:.4f}.keras"
 LAST_CHECKPOINT = "last.keras"
 
@@ -134,13 +136,22 @@ def global_dtype_policy(name: str):
 
 
 def new_model(preset, beta, noise_stddev, quantize, schedule, ssim_weight: float = 0.0, clip_norm: float | None = None,
-              dtype_policy: str = "float32", edge_weight: float = 0.0):
+              dtype_policy: str = "float32", edge_weight: float = 0.0, adversarial_weight: float = 0.0,
+              detector_width: int = DETECTOR_WIDTH):
     """Builds and compiles a joint model; ``dtype_policy`` ``mixed_bfloat16`` computes in bf16 with
-    float32 weights, outputs and loss (for accelerators with bf16 units; see :func:`float32_copy`)."""
+    float32 weights, outputs and loss (for accelerators with bf16 units; see :func:`float32_copy`).
+
+    With ``adversarial_weight`` > 0 the model carries a steganalysis detector's loss
+    (:class:`models.detector.DetectorPenalty`; train it with :class:`AdversaryTraining`).
+    """
     if dtype_policy not in DTYPE_POLICIES:
         raise ValueError(f"dtype policy must be one of {', '.join(DTYPE_POLICIES)}, got {dtype_policy!r}")
+    if adversarial_weight < 0:
+        raise ValueError(f"adversarial_weight must be >= 0, got {adversarial_weight}")
+    adversary = build_detector(detector_width) if adversarial_weight > 0 else None
     with global_dtype_policy(dtype_policy):
-        model = build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize)
+        model = build_steg_model(preset, noise_stddev=noise_stddev, quantize=quantize, adversary=adversary,
+                                 adversarial_weight=adversarial_weight)
     return compile_model(model, beta, schedule, ssim_weight=ssim_weight, clip_norm=clip_norm, edge_weight=edge_weight)
 
 
@@ -214,7 +225,7 @@ def copy_weights(source: keras.Model, target: keras.Model) -> None:
         ValueError: if a layer of ``target`` is missing from ``source`` or differs in shape.
     """
     for target_layer in target.layers:
-        if not target_layer.weights:
+        if not target_layer.weights or isinstance(target_layer, DetectorPenalty):  # the detector starts afresh
             continue
         try:
             source_weights = source.get_layer(target_layer.name).get_weights()
@@ -366,6 +377,67 @@ class Throughput(keras.callbacks.Callback):
             logs["images_per_second"] = self.images / seconds
             logs["epoch_seconds"] = seconds
             logs["epoch_cpu_seconds"] = time.process_time() - self.cpu_start
+
+
+def detector_penalty(model: keras.Model):
+    """The model's :class:`models.detector.DetectorPenalty` layer, or None."""
+    found = [layer for layer in model.layers if isinstance(layer, DetectorPenalty)]
+    return found[0] if found else None
+
+
+class AdversaryTraining(keras.callbacks.Callback):
+    """The steganalysis side of adversarial training: after every step of the joint model, one
+    step of a detector on fresh pairs (covers labelled 0, the current containers rounded to
+    8-bit steps labelled 1), whose weights then go into the model's frozen
+    :class:`models.detector.DetectorPenalty` for the next step (alternating GAN updates).
+
+    The detector's own optimiser is not checkpointed: a resumed run starts it again from the
+    penalty's weights. Logs ``detector_accuracy`` and ``detector_loss`` (means over the epoch's
+    steps, measured before each update).
+
+    Args:
+        dataset: a :class:`deepsteg.data.PairDataset` to draw the detector's pairs from.
+        learning_rate: the detector's Adam learning rate.
+        seed: which batches it draws.
+    """
+
+    def __init__(self, dataset, learning_rate: float = DETECTOR_LEARNING_RATE, seed: int = 0):
+        super().__init__()
+        self.dataset, self.learning_rate = dataset, learning_rate
+        self.rng = np.random.default_rng([seed, 7])
+
+    def on_train_begin(self, logs=None):
+        self.penalty = detector_penalty(self.model)
+        if self.penalty is None:
+            raise ValueError("the model has no detector penalty (train it with --adversarial-weight)")
+        self.detector = build_detector(self.penalty.detector.get_layer("conv1").filters)
+        self.detector.set_weights(self.penalty.detector.get_weights())
+        self.detector.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy",
+                              metrics=["binary_accuracy"])
+        self.hide_network = split_steg_model(self.model)[0]
+        self.sums = np.zeros(2)
+        self.steps = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.sums[:] = 0
+        self.steps = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        if hasattr(self.model, "jax_state_sync"):  # JAX keeps the weights in the step's state until synced
+            self.model.jax_state_sync()
+        (secrets, covers), _ = self.dataset[int(self.rng.integers(len(self.dataset)))]
+        containers = np.asarray(self.hide_network.predict_on_batch([secrets, covers]), dtype=np.float32)
+        containers = np.round(np.clip(containers, 0.0, 1.0) * 255) / 255
+        images = np.concatenate([covers, containers])
+        labels = np.r_[np.zeros(len(covers)), np.ones(len(containers))].astype(np.float32)[:, None]
+        loss, accuracy = self.detector.train_on_batch(images, labels)[:2]
+        self.sums += (loss, accuracy)
+        self.steps += 1
+        self.penalty.detector.set_weights(self.detector.get_weights())
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None and self.steps:
+            logs["detector_loss"], logs["detector_accuracy"] = (float(value) for value in self.sums / self.steps)
 
 
 class TimeLimit(keras.callbacks.Callback):

@@ -99,6 +99,34 @@ SHIPPED = {
 }
 
 
+# Recipes of trained variants that are not shipped (their measured trade is in checkpoints/README.md):
+# ``train.py --recipe NAME`` runs them like a shipped model's.
+EXPERIMENTAL_RECIPES = {
+    # The later --train-dirs wins: 128x128 crops only from photos that size (not the 64x64 ones).
+    "fast-adversarial": (
+        "the fast model fine-tuned against a steganalysis CNN retrained as it goes (--adversarial-weight)",
+        (f"train.py {_COMMON} --train-dirs ../shared/data/images/train/imagenet --preset invertible-4x16 --image-size 128 --steps-per-epoch 200 --lr 5e-5 --beta 0.35 "
+         "--ssim-weight 0.06 --edge-weight 4 --epochs 6 --warmup-steps 50 --scramble-fraction 1 --seed 7 "
+         "--dtype-policy mixed_bfloat16 --adversarial-weight 0.001 --init-from checkpoints/fast/steg_model.keras "
+         "--checkpoint-dir runs/fast-adversarial/1",
+         "split_model.py runs/fast-adversarial/1/last.keras --out-dir runs/fast-adversarial/split --force"),
+    ),
+}
+
+
+def recipe(name: str) -> tuple:
+    """The training commands of a shipped model or of an :data:`EXPERIMENTAL_RECIPES` entry.
+
+    Raises:
+        ValueError: for a name that is neither.
+    """
+    if name in EXPERIMENTAL_RECIPES:
+        return EXPERIMENTAL_RECIPES[name][1]
+    if name not in SHIPPED:
+        raise ValueError(f"no recipe called {name!r}; choose one of {', '.join([*SHIPPED, *EXPERIMENTAL_RECIPES])}")
+    return SHIPPED[name].recipe
+
+
 def names() -> list[str]:
     return list(SHIPPED)
 

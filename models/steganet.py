@@ -35,6 +35,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from models.detector import DetectorPenalty
 from models.invertible import InvertibleHiding
 from models.layers import DepthToSpace, QuantizeToLevels, SpaceToDepth
 
@@ -228,7 +229,8 @@ def build_reveal(preset: Preset, name: str = "reveal") -> keras.Model:
     return keras.Model(container, revealed, name=name)
 
 
-def build_steg_model(preset: Preset | str = "paper", noise_stddev: float = 0.01, quantize: bool = True) -> keras.Model:
+def build_steg_model(preset: Preset | str = "paper", noise_stddev: float = 0.01, quantize: bool = True, adversary=None,
+                     adversarial_weight: float = 0.0) -> keras.Model:
     """Builds the joint training model: (secret, cover) -> (container, revealed secret).
 
     Loss (Baluja 2017, eq. 1): ``||c - c'||^2 + beta * ||s - s'||^2``. Because the container output
@@ -239,6 +241,9 @@ def build_steg_model(preset: Preset | str = "paper", noise_stddev: float = 0.01,
         noise_stddev: standard deviation of the Gaussian noise added to the container before the
             reveal network, in training only (on the [0, 1] scale). 0 disables it.
         quantize: whether to round the container to 8-bit steps in training (straight-through).
+        adversary: optional steganalysis detector (:func:`models.detector.build_detector`); with
+            ``adversarial_weight`` > 0 the container passes through a
+            :class:`models.detector.DetectorPenalty`, which adds the detector's loss in training.
 
     Returns:
         A ``keras.Model`` named ``steganography`` with sub-models ``prep``, ``hide``, ``reveal``
@@ -259,6 +264,8 @@ def build_steg_model(preset: Preset | str = "paper", noise_stddev: float = 0.01,
     else:
         prep, hide, reveal = build_prep(preset), build_hide(preset), build_reveal(preset)
         container = hide([prep(secret), cover])
+    if adversary is not None and adversarial_weight > 0:
+        container = DetectorPenalty(adversary, adversarial_weight, name="detector_penalty", dtype="float32")(container)
     channel = container
     if quantize:
         channel = QuantizeToLevels(255, name="quantize")(channel)
