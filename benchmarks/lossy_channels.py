@@ -55,7 +55,7 @@ def pairs_from(folder, max_pairs):
     return pairs
 
 
-def measure(name, hide, reveal, pairs, channel_names, progress):
+def measure(hide, reveal, pairs, channel_names, progress):
     """Mean secret PSNR/SSIM of one method through every channel (plus 'lossless')."""
     import numpy as np
 
@@ -94,7 +94,7 @@ def main(argv):
     with tqdm(total=len(pairs) * len(methods), unit="pair", desc="lossy channels", disable=None, dynamic_ncols=True) as progress:
         for name, (hide, reveal) in methods.items():
             progress.set_description(f"lossy channels: {name}")
-            results[name] = measure(name, hide, reveal, pairs, args.channels, progress)
+            results[name] = measure(hide, reveal, pairs, args.channels, progress)
     flat = [metrics.psnr(secret, np.broadcast_to(secret.reshape(-1, 3).mean(axis=0).round().astype(np.uint8), secret.shape)) for secret, _ in pairs]
     columns = ["lossless", *args.channels]
     print(f"secret PSNR (dB) / SSIM after each channel, {len(pairs)} pairs from {args.images}")

@@ -133,22 +133,16 @@ def evaluate_method(label, method, sets, keys, args, progress):
             cover_scores, container_scores = detector.scores(sets[name][0]), detector.scores(containers[name])
             scored[name] = (cover_scores, container_scores)
             keyed = np.array([key is not None for key in keys[name]])
-            summary = steganalysis.scores_summary(np.r_[np.zeros(len(cover_scores)), np.ones(len(container_scores))],
-                                                  np.r_[cover_scores, container_scores])
+            summary = steganalysis.scores_summary(cover_scores, container_scores)
             summary["keyed_detected"] = float((container_scores[keyed] >= 0.5).mean()) if keyed.any() else None
             summary["unkeyed_detected"] = float((container_scores[~keyed] >= 0.5).mean()) if (~keyed).any() else None
             summary["false_alarms"] = float((cover_scores >= 0.5).mean())
-            summary["pairs"] = len(cover_scores)
             tests[name] = summary
         if other:
-            cover_scores = np.concatenate([scored[name][0] for name in other])
-            container_scores = np.concatenate([scored[name][1] for name in other])
-            tests[OTHER_KIND] = steganalysis.scores_summary(np.r_[np.zeros(len(cover_scores)), np.ones(len(container_scores))],
-                                                            np.r_[cover_scores, container_scores])
-            tests[OTHER_KIND]["pairs"] = len(cover_scores)
+            tests[OTHER_KIND] = steganalysis.scores_summary(np.concatenate([scored[name][0] for name in other]),
+                                                            np.concatenate([scored[name][1] for name in other]))
         result["detectors"][detector_name] = {"train_seconds": round(seconds, 1), "tests": tests,
                                               **({"epochs": detector.epochs} if hasattr(detector, "epochs") else {})}
-        progress.update(0)
     return result
 
 

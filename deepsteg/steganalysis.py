@@ -105,14 +105,17 @@ def chi_square_statistics(image: np.ndarray) -> np.ndarray:
     return np.array(values)
 
 
-def scores_summary(labels: np.ndarray, scores: np.ndarray) -> dict:
-    """Accuracy (threshold 0.5), AUC and the ROC curve of detector scores."""
+def scores_summary(cover_scores: np.ndarray, container_scores: np.ndarray) -> dict:
+    """Accuracy (threshold 0.5), AUC and the ROC curve of detector scores on covers (label 0)
+    and containers (label 1)."""
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    labels = np.r_[np.zeros(len(cover_scores)), np.ones(len(container_scores))]
+    scores = np.r_[cover_scores, container_scores].astype(np.float64)
     false_positive, true_positive, _ = roc_curve(labels, scores)
     return {"accuracy": float(((scores >= 0.5) == labels.astype(bool)).mean()), "auc": float(roc_auc_score(labels, scores)),
-            "roc": [[round(float(a), 4), round(float(b), 4)] for a, b in zip(false_positive, true_positive)]}
+            "roc": [[round(float(a), 4), round(float(b), 4)] for a, b in zip(false_positive, true_positive)],
+            "pairs": len(cover_scores)}
 
 
 def _logistic_regression(seed: int, regularisations=(1e-4, 1e-3, 1e-2, 1e-1, 1.0)):
