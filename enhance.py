@@ -1,7 +1,8 @@
 """Enhance a revealed image or video: non-local-means denoising (temporal on videos), then optional unsharp masking.
 
-The defaults are those that measured best on what the shipped model reveals (README,
-"Enhancement"): videos get a light temporal denoising, still images nothing unless asked.
+The defaults are those that measured best on what the shipped models reveal
+(docs/experiments.md): videos get a temporal denoising whose strength follows the frames' own
+white-noise estimate (none for a clean reveal), still images nothing unless asked.
 
 Examples:
     python enhance.py revealed.mkv -o enhanced.mkv --original secret.mp4
@@ -18,21 +19,31 @@ from deepsteg import cli
 def parse_args(argv):
     import argparse
 
-    from deepsteg.enhance import STILL_IMAGE_SETTINGS, EnhanceSettings
+    from deepsteg.enhance import STILL_IMAGE_SETTINGS, VIDEO_SETTINGS
 
-    video, image = EnhanceSettings(), STILL_IMAGE_SETTINGS
+    video, image = VIDEO_SETTINGS, STILL_IMAGE_SETTINGS
 
     def by_input(name):
         if getattr(video, name) == getattr(image, name):
             return f"default: {getattr(video, name):g}"
         return f"default: {getattr(video, name):g} for videos, {getattr(image, name):g} for still images"
 
+    def strength(text):
+        if text == "auto":
+            return text
+        try:
+            return float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
+
     parser = cli.make_parser(__doc__.splitlines()[0])
     parser.add_argument("input", type=pathlib.Path, help="image or video to enhance")
     parser.add_argument("-o", "--output", type=pathlib.Path, required=True, help="enhanced image (.png ...) or video (.mkv, .mp4, .avi, .mov; lossless)")
     parser.add_argument("--original", type=pathlib.Path, default=None, help="the original secret (image or video), to report PSNR/SSIM before and after")
     unset = argparse.SUPPRESS  # options not given take the defaults of the input's kind
-    parser.add_argument("--denoise-strength", type=float, default=unset, help=f"NLM luminance strength h, 0: off ({by_input('denoise_strength')})")
+    parser.add_argument("--denoise-strength", type=strength, default=unset,
+                        help="NLM luminance strength h, 0: off; auto: from the frames' white-noise estimate "
+                             "(default: auto for videos, 0 for still images)")
     parser.add_argument("--denoise-color-strength", type=float, default=unset, help="NLM colour strength hColor (default: --denoise-strength)")
     parser.add_argument("--template-window", type=int, default=unset, help=f"NLM template patch size, odd ({by_input('template_window')})")
     parser.add_argument("--search-window", type=int, default=unset, help=f"NLM search window size, odd ({by_input('search_window')})")
@@ -49,12 +60,31 @@ def settings_for(args, is_video: bool):
     """The input kind's default settings with the options given on the command line."""
     import dataclasses
 
-    from deepsteg.enhance import STILL_IMAGE_SETTINGS, EnhanceSettings
+    from deepsteg.enhance import STILL_IMAGE_SETTINGS, VIDEO_SETTINGS, EnhanceSettings
 
     given = {field.name: getattr(args, field.name) for field in dataclasses.fields(EnhanceSettings) if hasattr(args, field.name)}
+    if given.get("denoise_strength") == "auto":
+        del given["denoise_strength"]
+        given["adaptive"] = True
+    elif "denoise_strength" in given or "denoise_color_strength" in given:
+        given["adaptive"] = False
     if "denoise_strength" in given and "denoise_color_strength" not in given:
         given["denoise_color_strength"] = given["denoise_strength"]
-    return dataclasses.replace(EnhanceSettings() if is_video else STILL_IMAGE_SETTINGS, **given)
+    return dataclasses.replace(VIDEO_SETTINGS if is_video else STILL_IMAGE_SETTINGS, **given)
+
+
+def adapted_for(path, settings, is_video: bool):
+    """``settings`` with the strength chosen from the input's first frames; says which."""
+    from deepsteg import enhance, imageio, videoio
+
+    frames = list(videoio.read_frames(path, enhance.NOISE_SAMPLE_FRAMES)) if is_video else [imageio.read_image(path)]
+    if not frames:
+        raise cli.CliError(f"no frames could be read from {path}")
+    noise = enhance.white_noise_estimate(frames)
+    settings = enhance.adapted(settings, frames)
+    print(f"note: white-noise estimate {noise:.2f} (0-255): denoising strength {settings.denoise_strength:.2f}"
+          + (" (none: the frames are clean)" if not settings.denoises else ""))
+    return settings
 
 
 @cli.run_main
@@ -76,6 +106,8 @@ def main(argv):
     from deepsteg import files
 
     files.check_distinct(inputs=[args.input, args.original], outputs=[args.output])
+    if settings.adaptive:
+        settings = adapted_for(args.input, settings, is_video)
     if is_video:
         videoio.codec_for_path(args.output)
         rows = enhance_video(args.input, args.output, settings, args.original, args.max_frames, args.force)

@@ -238,7 +238,7 @@ def enhance_video(input_path, output, settings=None, original=None, max_frames=N
 
     Args:
         settings: :class:`deepsteg.enhance.EnhanceSettings` (the video defaults if None: temporal
-            non-local means over 5 frames, no sharpening).
+            non-local means over 5 frames at the strength the frames' noise calls for, no sharpening).
         original: optional original secret video; rows then hold ``before_*`` and ``after_*``
             PSNR/SSIM against it (resized to the frames' size).
         on_progress: called with the number of frames written so far; an exception it raises
@@ -247,9 +247,9 @@ def enhance_video(input_path, output, settings=None, original=None, max_frames=N
     Returns:
         per-frame rows.
     """
-    from deepsteg.enhance import EnhanceSettings, enhance_frames
+    from deepsteg.enhance import VIDEO_SETTINGS, enhance_frames
 
-    settings = settings or EnhanceSettings()
+    settings = settings or VIDEO_SETTINGS
     info = videoio.probe(input_path)
     if original is not None:
         videoio.probe(original)
