@@ -81,7 +81,7 @@ def adapted_for(path, settings, is_video: bool):
     if not frames:
         raise cli.CliError(f"no frames could be read from {path}")
     noise = enhance.white_noise_estimate(frames)
-    settings = enhance.adapted(settings, frames)
+    settings = settings.for_noise(noise)
     print(f"note: white-noise estimate {noise:.2f} (0-255): denoising strength {settings.denoise_strength:.2f}"
           + (" (none: the frames are clean)" if not settings.denoises else ""))
     return settings

@@ -74,7 +74,7 @@ def main(argv):
     import numpy as np
 
     from deepsteg import metrics
-    from deepsteg.enhance import NOISE_SAMPLE_FRAMES, EnhanceSettings, adapted, enhance, enhance_frames, white_noise_estimate
+    from deepsteg.enhance import NOISE_SAMPLE_FRAMES, EnhanceSettings, enhance, enhance_frames, strength_for_noise, white_noise_estimate
 
     is_video = not args.revealed.is_dir()
     pairs = frame_pairs(args.revealed, args.original, args.max_frames)
@@ -87,16 +87,16 @@ def main(argv):
     before_psnr = np.mean([metrics.psnr(reference, image) for image, reference in pairs])
     before_ssim = np.mean([metrics.ssim(reference, image) for image, reference in pairs])
     print(f"{len(pairs)} revealed frames; as revealed: PSNR {before_psnr:.2f} dB, SSIM {before_ssim:.4f}")
+    if "auto" in args.denoise:
+        noise = white_noise_estimate(images[:NOISE_SAMPLE_FRAMES])
+        auto_strength = strength_for_noise(noise)
+        print(f"auto: white-noise estimate {noise:.2f}, h {auto_strength:.2f}")
     print(f"{'denoise h':>9} {'frames':>6} {'sharpen':>7} {'PSNR':>7} {'change':>7} {'SSIM':>7} {'change':>8}")
     results = []
     for strength, window, amount in itertools.product(args.denoise, args.temporal if is_video else [1], args.sharpen):
-        if strength == "auto":
-            settings = adapted(EnhanceSettings(adaptive=True, temporal_window=window, sharpen_amount=amount), images)
-            strength = settings.denoise_strength
-            print(f"auto: white-noise estimate {white_noise_estimate(images[:NOISE_SAMPLE_FRAMES]):.2f}, h {strength:.2f}")
-        else:
-            settings = EnhanceSettings(denoise_strength=strength, denoise_color_strength=strength, temporal_window=window,
-                                       sharpen_amount=amount)
+        strength = auto_strength if strength == "auto" else strength
+        settings = EnhanceSettings(denoise_strength=strength, denoise_color_strength=strength, temporal_window=window,
+                                   sharpen_amount=amount)
         enhanced = list(enhance_frames(images, settings)) if is_video else [enhance(image, settings) for image in images]
         psnr = np.mean([metrics.psnr(reference, image) for image, reference in zip(enhanced, references)])
         ssim = np.mean([metrics.ssim(reference, image) for image, reference in zip(enhanced, references)])

@@ -82,6 +82,12 @@ class EnhanceSettings:
         """Whether these settings may denoise (adaptive ones do when the frames are noisy)."""
         return self.adaptive or self.denoise_strength > 0 or self.denoise_color_strength > 0
 
+    def for_noise(self, noise: float) -> "EnhanceSettings":
+        """These settings, no longer adaptive, with both denoising strengths
+        :func:`strength_for_noise` gives for white noise of this standard deviation (0-255)."""
+        strength = strength_for_noise(noise)
+        return dataclasses.replace(self, denoise_strength=strength, denoise_color_strength=strength, adaptive=False)
+
     @property
     def changes_nothing(self) -> bool:
         """Whether these settings neither denoise nor sharpen (enhancement returns its input)."""
@@ -131,8 +137,7 @@ def adapted(settings: EnhanceSettings, frames) -> EnhanceSettings:
     :data:`NOISE_SAMPLE_FRAMES`) when they are adaptive; otherwise ``settings`` unchanged."""
     if not settings.adaptive:
         return settings
-    strength = strength_for_noise(white_noise_estimate(itertools.islice(frames, NOISE_SAMPLE_FRAMES)))
-    return dataclasses.replace(settings, denoise_strength=strength, denoise_color_strength=strength, adaptive=False)
+    return settings.for_noise(white_noise_estimate(itertools.islice(frames, NOISE_SAMPLE_FRAMES)))
 
 
 def denoise(image: np.ndarray, settings: EnhanceSettings) -> np.ndarray:
@@ -179,7 +184,6 @@ def _sharpen(image: np.ndarray, settings: EnhanceSettings) -> np.ndarray:
 def enhance(image: np.ndarray, settings: EnhanceSettings = STILL_IMAGE_SETTINGS) -> np.ndarray:
     """Denoises, then sharpens, one RGB uint8 image (no temporal window)."""
     _check_frame(image)
-    settings = adapted(settings, [image])
     return _sharpen(denoise(image, settings), settings)
 
 
